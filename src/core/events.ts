@@ -1,0 +1,87 @@
+import type { Engine, EngineEvent } from './engine.js'
+import type { Status } from './lifecycle.js'
+
+/** One event as the stream serves it: numbered, timestamped, serialized once. */
+export interface LoggedEvent {
+  id: number
+  type: EngineEvent['type']
+  /** The record's status after the event, for filtering without parsing. */
+  status: Status
+  service: string | undefined
+  invocationId: string
+  /** The SSE `data:` payload: the event with the full record, as JSON. */
+  data: string
+}
+
+export const DEFAULT_EVENT_BUFFER = 10_000
+
+/**
+ * Numbers every engine event and keeps the last `capacity` of them, so a stream can resume
+ * from `Last-Event-ID` after a reconnect. Serialization happens here, once per event, because
+ * the record is mutated in place by the next event.
+ */
+export class EventLog {
+  readonly capacity: number
+  #buffer: LoggedEvent[] = []
+  #start = 0
+  #nextId = 1
+  #subscribers = new Set<(event: LoggedEvent) => void>()
+  #unsubscribe: () => void
+  #clock: () => string
+
+  constructor (engine: Engine, capacity = DEFAULT_EVENT_BUFFER) {
+    this.capacity = capacity
+    this.#clock = () => new Date(engine.clock.now()).toISOString()
+    this.#unsubscribe = engine.on(event => this.#record(event))
+  }
+
+  get lastId (): number { return this.#nextId - 1 }
+
+  subscribe (listener: (event: LoggedEvent) => void): () => void {
+    this.#subscribers.add(listener)
+    return () => this.#subscribers.delete(listener)
+  }
+
+  /** Events after `id` still in the buffer, oldest first; `complete` is false when some were dropped. */
+  since (id: number): { events: LoggedEvent[], complete: boolean } {
+    const events = this.#buffer.filter(e => e.id > id)
+    const oldest = this.#buffer[0]?.id ?? this.#nextId
+    return { events, complete: id + 1 >= oldest }
+  }
+
+  /** Every buffered event, oldest first. */
+  all (): readonly LoggedEvent[] { return this.#buffer }
+
+  clear (): void {
+    this.#buffer = []
+    this.#nextId = 1
+  }
+
+  close (): void {
+    this.#unsubscribe()
+    this.#subscribers.clear()
+  }
+
+  #record (event: EngineEvent): void {
+    const id = this.#nextId++
+    const { invocation } = event
+    const payload: Record<string, unknown> = { id, type: event.type, at: this.#clock() }
+    if (event.type === 'transition') {
+      payload.from = event.from
+      payload.to = event.to
+    }
+    if (event.type === 'purged') payload.reason = event.reason
+    payload.invocation = invocation
+    const logged: LoggedEvent = {
+      id,
+      type: event.type,
+      status: invocation.status,
+      service: invocation.target_service_name,
+      invocationId: invocation.id,
+      data: JSON.stringify(payload)
+    }
+    this.#buffer.push(logged)
+    if (this.#buffer.length > this.capacity) this.#buffer.shift()
+    for (const subscriber of this.#subscribers) subscriber(logged)
+  }
+}
