@@ -53,7 +53,8 @@ export async function buildApps (options: AppOptions): Promise<Apps> {
   await ingress.register(ingressRoutes(ctx))
   ingress.addHook('preClose', async () => shutDownWaiters(ctx))
 
-  const admin = Fastify(base()).withTypeProvider<TypeBoxTypeProvider>()
+  // The Restate CLI calls versioned paths (`/v4/invocations/…`): the same routes answer them.
+  const admin = Fastify({ ...base(), rewriteUrl: request => stripApiVersion(request.url ?? '/') }).withTypeProvider<TypeBoxTypeProvider>()
   adminErrors(admin)
   await registerCors(admin, options.corsOrigins)
   await admin.register(swagger, {
@@ -73,10 +74,7 @@ export async function buildApps (options: AppOptions): Promise<Apps> {
   })
   await admin.register(swaggerUi, { routePrefix: '/docs' })
   if (options.adminToken !== undefined) admin.addHook('onRequest', authHook(options.adminToken))
-  await admin.register(adminRoutes(ctx, { hidden: false }))
-  for (const v of [1, 2, 3, 4]) {
-    await admin.register(adminRoutes(ctx, { hidden: true }), { prefix: `/v${v}` })
-  }
+  await admin.register(adminRoutes(ctx))
   await admin.register(controlRoutes(ctx), { prefix: '/_emulator' })
   await admin.register(eventRoutes(ctx), { prefix: '/_emulator' })
   await admin.register(uiRoutes(ctx))
@@ -87,6 +85,13 @@ export async function buildApps (options: AppOptions): Promise<Apps> {
 
   await Promise.all([ingress.ready(), admin.ready()])
   return { ingress, admin, ctx }
+}
+
+const API_VERSION = /^\/v[1-4](?=\/|$|\?)/
+
+function stripApiVersion (url: string): string {
+  const stripped = url.replace(API_VERSION, '')
+  return stripped === '' || stripped.startsWith('?') ? `/${stripped}` : stripped
 }
 
 async function registerCors (app: FastifyInstance, origins: string[]): Promise<void> {

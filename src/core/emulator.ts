@@ -122,6 +122,7 @@ export class EmulatorCore {
     if (problems.length > 0) throw badRequest(`snapshot/fixture${problems[0][0]}: ${problems[0][1]}`)
     this.traffic.stop()
     this.engine.clear()
+    this.events.clear()
     this.engine.setFixture(snapshot.fixture)
     for (const rule of snapshot.faults) this.engine.faults.restore(rule)
     // Ready ones last: they must not take a slot that a running one held.

@@ -58,7 +58,15 @@ export interface EntryInternals {
   suspensions: number
 }
 
-type AdoptInternals = Partial<Omit<EntryInternals, 'timer_at'>> & { timerAt?: number }
+type AdoptInternals = Partial<Omit<EntryInternals, 'timer_at'>> & {
+  timerAt?: number
+  /**
+   * Loaded as given (fixture seeds, the control API) rather than restored from a snapshot: a
+   * completed record keeps its retention from now at the earliest, so that history dated in
+   * the past is not expired the moment it is loaded.
+   */
+  asGiven?: boolean
+}
 
 export const DEFAULT_RETENTION_MS = 86_400_000
 export const DEFAULT_MAX_INVOCATIONS = 100_000
@@ -282,7 +290,7 @@ export class Engine {
   /** Inserts records as given (control API, snapshots): validated, then driven from their status. */
   insert (records: unknown[]): Invocation[] {
     const checked = records.map((record, i) => this.#checkRecord(record, `/${i}`))
-    return checked.map(record => this.#adopt(record, {}).record)
+    return checked.map(record => this.#adopt(record, { asGiven: true }).record)
   }
 
   /**
@@ -689,7 +697,7 @@ export class Engine {
   #loadSeedInvocations (fixture: Fixture): void {
     if (fixture.invocations === undefined) return
     fixture.invocations.forEach((record, i) => {
-      this.#adopt(this.#checkRecord(record, `/invocations/${i}`), {})
+      this.#adopt(this.#checkRecord(record, `/invocations/${i}`), { asGiven: true })
     })
   }
 
@@ -735,7 +743,8 @@ export class Engine {
       case 'completed': {
         entry.completion = internals.completion ?? completionOf(record)
         this.#completed.add(record.id)
-        const expires = Date.parse(record.completed_at ?? record.modified_at ?? iso(now)) + this.retentionMs
+        const completedAt = Date.parse(record.completed_at ?? record.modified_at ?? iso(now))
+        const expires = (internals.asGiven === true ? Math.max(now, completedAt) : completedAt) + this.retentionMs
         this.#retention.set(record.id, this.clock.schedule(Math.max(now, expires), () => {
           this.#retention.delete(record.id)
           if (this.store.has(record.id)) this.#remove(entry, 'expired')

@@ -26,6 +26,7 @@ export class EventLog {
   #start = 0
   #nextId = 1
   #subscribers = new Set<(event: LoggedEvent) => void>()
+  #clearListeners = new Set<() => void>()
   #unsubscribe: () => void
   #clock: () => string
 
@@ -42,6 +43,15 @@ export class EventLog {
     return () => this.#subscribers.delete(listener)
   }
 
+  /**
+   * Called when the log starts over (the emulator was reset or restored from a snapshot): the
+   * records a subscriber holds are gone and event ids restart at 1.
+   */
+  onClear (listener: () => void): () => void {
+    this.#clearListeners.add(listener)
+    return () => this.#clearListeners.delete(listener)
+  }
+
   /** Events after `id` still in the buffer, oldest first; `complete` is false when some were dropped. */
   since (id: number): { events: LoggedEvent[], complete: boolean } {
     const events = this.#buffer.filter(e => e.id > id)
@@ -55,11 +65,13 @@ export class EventLog {
   clear (): void {
     this.#buffer = []
     this.#nextId = 1
+    for (const listener of this.#clearListeners) listener()
   }
 
   close (): void {
     this.#unsubscribe()
     this.#subscribers.clear()
+    this.#clearListeners.clear()
   }
 
   #record (event: EngineEvent): void {

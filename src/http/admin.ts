@@ -79,20 +79,18 @@ const KIND_NAMES = { exclusive: 'Exclusive', shared: 'Shared', workflow: 'Workfl
 
 /**
  * Restate's admin API for services, deployments and invocations, plus the REST list and read of
- * invocations that the real server lacks. Registered at `/` and at `/v1`…`/v4`.
+ * invocations that the real server lacks. `/v1`…`/v4` paths are rewritten onto these routes.
  */
-export function adminRoutes (ctx: HttpContext, options: { hidden: boolean }): FastifyPluginAsyncTypebox {
-  const hide = options.hidden
+export function adminRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
   return async function admin (app) {
     const engine = () => ctx.core.engine
 
-    app.get('/health', { schema: { hide, tags: ['health'], summary: 'Admin health', response: { 200: Empty } } }, async (_req, reply) => {
+    app.get('/health', { schema: { tags: ['health'], summary: 'Admin health', response: { 200: Empty } } }, async (_req, reply) => {
       return reply.code(200).send()
     })
 
     app.get('/version', {
       schema: {
-        hide,
         tags: ['version'],
         response: {
           200: Type.Object({
@@ -115,11 +113,11 @@ export function adminRoutes (ctx: HttpContext, options: { hidden: boolean }): Fa
     }))
 
     app.get('/services', {
-      schema: { hide, tags: ['service'], response: { 200: Type.Object({ services: Type.Array(ServiceMetadata) }) } }
+      schema: { tags: ['service'], response: { 200: Type.Object({ services: Type.Array(ServiceMetadata) }) } }
     }, async () => ({ services: [...engine().catalog.services.values()].map(s => serviceMetadata(ctx, s)) }))
 
     app.get('/services/:name', {
-      schema: { hide, tags: ['service'], params: Type.Object({ name: Type.String() }), response: { 200: ServiceMetadata, ...errors } }
+      schema: { tags: ['service'], params: Type.Object({ name: Type.String() }), response: { 200: ServiceMetadata, ...errors } }
     }, async (request) => {
       const service = engine().catalog.get(request.params.name)
       if (service === undefined) throw notFound(`Cannot find service '${request.params.name}'.`)
@@ -127,7 +125,7 @@ export function adminRoutes (ctx: HttpContext, options: { hidden: boolean }): Fa
     })
 
     app.get('/deployments', {
-      schema: { hide, tags: ['deployment'], response: { 200: Type.Object({ deployments: Type.Array(Deployment) }) } }
+      schema: { tags: ['deployment'], response: { 200: Type.Object({ deployments: Type.Array(Deployment) }) } }
     }, async () => {
       const { deployment, catalog } = engine()
       return {
@@ -147,7 +145,6 @@ export function adminRoutes (ctx: HttpContext, options: { hidden: boolean }): Fa
 
     app.get('/invocations', {
       schema: {
-        hide,
         tags: ['invocation'],
         summary: 'List invocations, newest first (an emulator extension: the real server answers SQL at /query)',
         querystring: ListQuery,
@@ -187,32 +184,32 @@ export function adminRoutes (ctx: HttpContext, options: { hidden: boolean }): Fa
     })
 
     app.get('/invocations/:id', {
-      schema: { hide, tags: ['invocation'], summary: 'One invocation (an emulator extension)', params: IdParams, response: { 200: Invocation, ...errors } }
+      schema: { tags: ['invocation'], summary: 'One invocation (an emulator extension)', params: IdParams, response: { 200: Invocation, ...errors } }
     }, async (request) => engine().require(request.params.id).record)
 
     app.patch('/invocations/:id/cancel', {
-      schema: { hide, tags: ['invocation'], params: IdParams, response: { 200: Empty, 202: Empty, ...errors } }
+      schema: { tags: ['invocation'], params: IdParams, response: { 200: Empty, 202: Empty, ...errors } }
     }, async (request, reply) => {
       const result = engine().cancel(request.params.id)
       return reply.code(result === 'removed' ? 200 : 202).send()
     })
 
     app.patch('/invocations/:id/kill', {
-      schema: { hide, tags: ['invocation'], params: IdParams, response: { 200: Empty, ...errors } }
+      schema: { tags: ['invocation'], params: IdParams, response: { 200: Empty, ...errors } }
     }, async (request, reply) => {
       engine().kill(request.params.id)
       return reply.code(200).send()
     })
 
     app.patch('/invocations/:id/purge', {
-      schema: { hide, tags: ['invocation'], params: IdParams, response: { 200: Empty, ...errors } }
+      schema: { tags: ['invocation'], params: IdParams, response: { 200: Empty, ...errors } }
     }, async (request, reply) => {
       engine().purge(request.params.id)
       return reply.code(200).send()
     })
 
     app.patch('/invocations/:id/pause', {
-      schema: { hide, tags: ['invocation'], params: IdParams, response: { 200: Empty, 202: Empty, ...errors } }
+      schema: { tags: ['invocation'], params: IdParams, response: { 200: Empty, 202: Empty, ...errors } }
     }, async (request, reply) => {
       const already = engine().require(request.params.id).record.paused === true
       engine().pause(request.params.id)
@@ -220,7 +217,7 @@ export function adminRoutes (ctx: HttpContext, options: { hidden: boolean }): Fa
     })
 
     app.patch('/invocations/:id/resume', {
-      schema: { hide, tags: ['invocation'], params: IdParams, response: { 200: Empty, ...errors } }
+      schema: { tags: ['invocation'], params: IdParams, response: { 200: Empty, ...errors } }
     }, async (request, reply) => {
       engine().resume(request.params.id)
       return reply.code(200).send()
@@ -228,7 +225,6 @@ export function adminRoutes (ctx: HttpContext, options: { hidden: boolean }): Fa
 
     app.patch('/invocations/:id/restart-as-new', {
       schema: {
-        hide,
         tags: ['invocation'],
         params: IdParams,
         response: { 200: Type.Object({ new_invocation_id: Type.String() }), ...errors }
@@ -237,7 +233,6 @@ export function adminRoutes (ctx: HttpContext, options: { hidden: boolean }): Fa
 
     app.delete('/invocations/:id', {
       schema: {
-        hide,
         tags: ['invocation'],
         summary: 'Deprecated form of cancel / kill / purge',
         params: IdParams,
