@@ -1,6 +1,6 @@
 import type { Fixture, HandlerBehavior, ResolvedRetryPolicy, ServiceDefinition } from './behavior.js'
 import { checkDistribution, resolveRetryPolicy } from './behavior.js'
-import type { ServiceType } from './invocation.js'
+import { INVOCATION_ID, type ServiceType } from './invocation.js'
 
 export type HandlerKind = 'exclusive' | 'shared' | 'workflow'
 
@@ -84,6 +84,14 @@ export function checkFixture (fixture: Fixture): Array<[string, string]> {
     if (def === undefined || !Object.hasOwn(def.handlers, handler)) {
       problems.push([`/traffic/mix/${i}/target`, `unknown target '${mix.target}'`])
     }
+  })
+  // Checked here rather than when the engine loads them, so a bad seed stops start-up as a
+  // configuration error (exit code 2) instead of a crash.
+  const ids = new Set<string>()
+  fixture.invocations?.forEach((record, i) => {
+    if (!INVOCATION_ID.test(record.id)) problems.push([`/invocations/${i}/id`, `'${record.id}' is not an invocation id (inv_ + 34 base62 characters)`])
+    else if (ids.has(record.id)) problems.push([`/invocations/${i}/id`, `duplicate invocation id '${record.id}'`])
+    ids.add(record.id)
   })
   return problems
 }

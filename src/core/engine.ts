@@ -180,6 +180,12 @@ export class Engine {
     return { invocation: entry.record, previouslyAccepted: false }
   }
 
+  /** The invocation of a workflow's `run` for a key, if there is one. */
+  workflowRun (service: string, key: string): Entry | undefined {
+    const id = this.#workflowRuns.get(`${service}/${key}`)
+    return id === undefined ? undefined : this.store.get(id)
+  }
+
   /** Resolves when the invocation completes (at once if it has). */
   awaitCompletion (id: string): Promise<Completion> {
     const entry = this.store.get(id)
@@ -389,7 +395,11 @@ export class Engine {
       createdMs: now,
       input,
       behavior,
-      policy: behavior === handler.behavior ? handler.policy : resolveRetryPolicy(this.fixture.retryPolicy, behavior.retryPolicy ?? handler.behavior.retryPolicy),
+      // An overridden behaviour (x-emulator-behavior) keeps the fixture's, service's and
+      // handler's policy layers; only a retry policy of its own is laid on top.
+      policy: behavior === handler.behavior || behavior.retryPolicy === undefined
+        ? handler.policy
+        : resolveRetryPolicy(handler.policy, behavior.retryPolicy),
       suspensions: 0,
       waiters: []
     }

@@ -62,6 +62,43 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
       return sendCompletion(reply, entry.record.id, entry.completion)
     })
 
+    const WorkflowParams = Type.Object({ name: Type.String(), key: Type.String() })
+    const workflowEntry = (name: string, key: string) => {
+      const service = ctx.core.engine.catalog.get(name)
+      if (service === undefined) ctx.core.engine.resolveTarget(name, '')
+      if (service!.type !== 'workflow') throw badRequest(`service '${name}' is not a workflow`)
+      const entry = ctx.core.engine.workflowRun(name, key)
+      if (entry === undefined) throw new EmulatorError(404, `workflow '${name}' with key '${key}' not found`)
+      return entry
+    }
+
+    app.get('/restate/workflow/:name/:key/attach', {
+      schema: {
+        tags: ['ingress'],
+        summary: "Waits for a workflow run's result",
+        params: WorkflowParams,
+        response: { '4xx': IngressError, '5xx': IngressError }
+      }
+    }, async (request, reply) => {
+      const entry = workflowEntry(request.params.name, request.params.key)
+      return sendCompletion(reply, entry.record.id, await waitForCompletion(ctx, entry.record.id))
+    })
+
+    app.get('/restate/workflow/:name/:key/output', {
+      schema: {
+        tags: ['ingress'],
+        summary: "A workflow run's result if it has completed, else 470",
+        params: WorkflowParams,
+        response: { '4xx': IngressError, '5xx': IngressError }
+      }
+    }, async (request, reply) => {
+      const entry = workflowEntry(request.params.name, request.params.key)
+      if (entry.completion === undefined) {
+        return sendIngressError(reply, 470, 'the invocation exists but has not completed yet', 'ingress')
+      }
+      return sendCompletion(reply, entry.record.id, entry.completion)
+    })
+
     app.post('/*', {
       schema: {
         tags: ['ingress'],
