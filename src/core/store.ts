@@ -58,7 +58,10 @@ export interface ListPage {
  */
 export class Store {
   #byId = new Map<string, Entry>()
+  /** Ordered entries; removed ones stay (skipped) until a compaction, so removal is O(1). */
   #order: Entry[] = []
+  #removed = new WeakSet<Entry>()
+  #removedCount = 0
   #seq = 0
 
   get size (): number { return this.#byId.size }
@@ -84,19 +87,31 @@ export class Store {
     const entry = this.#byId.get(id)
     if (entry === undefined) return undefined
     this.#byId.delete(id)
-    const i = this.#lowerBound(entry)
-    if (this.#order[i] === entry) this.#order.splice(i, 1)
+    this.#removed.add(entry)
+    this.#removedCount++
+    if (this.#removedCount > 1024 && this.#removedCount * 2 > this.#order.length) this.#compact()
     return entry
   }
 
   clear (): void {
     this.#byId.clear()
     this.#order = []
+    this.#removed = new WeakSet()
+    this.#removedCount = 0
     this.#seq = 0
   }
 
   /** Every entry, oldest first. */
-  values (): readonly Entry[] { return this.#order }
+  values (): readonly Entry[] {
+    if (this.#removedCount > 0) this.#compact()
+    return this.#order
+  }
+
+  #compact (): void {
+    this.#order = this.#order.filter(e => !this.#removed.has(e))
+    this.#removed = new WeakSet()
+    this.#removedCount = 0
+  }
 
   list (filter: ListFilter): ListPage {
     const order = this.#order
@@ -107,6 +122,7 @@ export class Store {
     const entries: Entry[] = []
     for (; i >= 0; i--) {
       const entry = order[i]
+      if (this.#removedCount > 0 && this.#removed.has(entry)) continue
       if (filter.createdBefore !== undefined && entry.createdMs >= filter.createdBefore) continue
       if (filter.createdAfter !== undefined && entry.createdMs <= filter.createdAfter) break
       if (!matches(entry.record, filter)) continue
