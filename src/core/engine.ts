@@ -677,6 +677,7 @@ export class Engine {
     assign(record, fields)
     record.status = to
     record.modified_at = iso(this.clock.now())
+    if (to === 'completed') this.store.noteStatus(entry)
     const service = record.target_service_name as string
     if (to === 'running') this.#running.set(service, (this.#running.get(service) ?? 0) + 1)
     this.#emit({ type: 'transition', from, to, invocation: record })

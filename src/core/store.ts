@@ -62,6 +62,8 @@ export class Store {
   #order: Entry[] = []
   #removed = new WeakSet<Entry>()
   #removedCount = 0
+  /** Entries not completed: a list filtered to in-flight statuses looks only at these. */
+  #inFlight = new Set<Entry>()
   #seq = 0
 
   get size (): number { return this.#byId.size }
@@ -74,26 +76,35 @@ export class Store {
 
   add (entry: Entry): void {
     this.#byId.set(entry.record.id, entry)
+    this.noteStatus(entry)
     const order = this.#order
     const last = order[order.length - 1]
     if (last === undefined || compare(last, entry) < 0) {
       order.push(entry)
       return
     }
-    order.splice(this.#lowerBound(entry), 0, entry)
+    order.splice(lowerBound(order, entry), 0, entry)
   }
 
   delete (id: string): Entry | undefined {
     const entry = this.#byId.get(id)
     if (entry === undefined) return undefined
     this.#byId.delete(id)
+    this.#inFlight.delete(entry)
     this.#removed.add(entry)
     this.#removedCount++
     if (this.#removedCount > 1024 && this.#removedCount * 2 > this.#order.length) this.#compact()
     return entry
   }
 
+  /** Called after an entry's status changed, to keep the in-flight index. */
+  noteStatus (entry: Entry): void {
+    if (entry.record.status === 'completed') this.#inFlight.delete(entry)
+    else this.#inFlight.add(entry)
+  }
+
   clear (): void {
+    this.#inFlight.clear()
     this.#byId.clear()
     this.#order = []
     this.#removed = new WeakSet()
@@ -114,11 +125,16 @@ export class Store {
   }
 
   list (filter: ListFilter): ListPage {
-    const order = this.#order
-    let i = order.length - 1
-    if (filter.cursor !== undefined) {
-      i = this.#lowerBound(filter.cursor) - 1
+    if (filter.statuses !== undefined && !filter.statuses.has('completed') && this.#inFlight.size * 4 < this.#byId.size) {
+      // Few in flight among many kept: sort the in-flight ones rather than scan everything.
+      return this.#page([...this.#inFlight].sort(compare), filter)
     }
+    return this.#page(this.#order, filter)
+  }
+
+  /** Walks `order` (ascending) backwards from the cursor, collecting matches up to the limit. */
+  #page (order: readonly Entry[], filter: ListFilter): ListPage {
+    let i = filter.cursor === undefined ? order.length - 1 : lowerBound(order, filter.cursor) - 1
     const entries: Entry[] = []
     for (; i >= 0; i--) {
       const entry = order[i]
@@ -134,18 +150,18 @@ export class Store {
     }
     return { entries }
   }
+}
 
-  /** First index whose entry is not before `key`. */
-  #lowerBound (key: Cursor): number {
-    let lo = 0
-    let hi = this.#order.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (compare(this.#order[mid], key) < 0) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+/** First index whose entry is not before `key`. */
+function lowerBound (order: readonly Cursor[], key: Cursor): number {
+  let lo = 0
+  let hi = order.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (compare(order[mid], key) < 0) lo = mid + 1
+    else hi = mid
   }
+  return lo
 }
 
 function compare (a: Cursor, b: Cursor): number {

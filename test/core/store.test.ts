@@ -68,3 +68,26 @@ t.test('cursors round-trip and reject garbage', async t => {
   t.equal(decodeCursor('garbage'), undefined)
   t.equal(decodeCursor(''), undefined)
 })
+
+t.test('a filter on in-flight statuses pages the in-flight index the same way as a scan', async t => {
+  const store = new Store()
+  const running: Entry[] = []
+  for (let i = 0; i < 2000; i++) {
+    const e = entry(store, 1000 + i, i % 20 === 0 ? 'running' : 'completed')
+    if (e.record.status === 'running') running.push(e)
+  }
+  const statuses = new Set(['running' as const])
+  const seen: Entry[] = []
+  let cursor
+  do {
+    const page = store.list({ limit: 7, statuses, cursor })
+    seen.push(...page.entries)
+    cursor = page.next
+  } while (cursor !== undefined)
+  t.same(seen.map(e => e.seq), running.reverse().map(e => e.seq))
+  // A status change is seen by the index.
+  const done = seen[0]
+  done.record.status = 'completed'
+  store.noteStatus(done)
+  t.notOk(store.list({ limit: 500, statuses }).entries.includes(done))
+})
