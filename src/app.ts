@@ -56,6 +56,20 @@ export async function buildApps (options: AppOptions): Promise<Apps> {
   // The Restate CLI calls versioned paths (`/v4/invocations/…`): the same routes answer them.
   const admin = Fastify({ ...base(), rewriteUrl: request => stripApiVersion(request.url ?? '/') }).withTypeProvider<TypeBoxTypeProvider>()
   adminErrors(admin)
+  // The restate CLI sends some PATCHes with a JSON content type and no body: treat that as no body.
+  admin.removeContentTypeParser('application/json')
+  admin.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = (body as string).trim()
+    if (text === '') {
+      done(null, undefined)
+      return
+    }
+    try {
+      done(null, JSON.parse(text))
+    } catch (err) {
+      done(Object.assign(new Error(`body is not valid JSON: ${(err as Error).message}`), { statusCode: 400 }), undefined)
+    }
+  })
   await registerCors(admin, options.corsOrigins)
   await admin.register(swagger, {
     openapi: {

@@ -272,7 +272,7 @@ export class Engine {
     switch (to) {
       case 'ready':
         this.#leaveInbox(entry)
-        this.#makeReady(entry, { next_retry_at: null })
+        this.#makeReady(entry, { next_retry_at: null, paused: undefined })
         break
       case 'running':
         this.#removeFromReadyQueue(entry)

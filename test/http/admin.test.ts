@@ -179,3 +179,13 @@ t.test('a sync call waiting on the clock is answered 503 when the emulator close
   t.equal(res.statusCode, 503)
   t.match(res.json(), { code: 503, message: /shutting down/ })
 })
+
+t.test('admin bodies: empty JSON is no body; bad JSON is a 400 naming the problem', async t => {
+  const emu = await manualEmulator(t)
+  const id = await send(emu, '/Flaky/sleepy/send')
+  const empty = await emu.injectAdmin({ method: 'PATCH', url: `/invocations/${id}/pause`, headers: { 'content-type': 'application/json' }, payload: '' })
+  t.equal(empty.statusCode, 202)
+  const bad = await emu.injectAdmin({ method: 'POST', url: '/_emulator/faults', headers: { 'content-type': 'application/json' }, payload: '{"effect":' })
+  t.equal(bad.statusCode, 400)
+  t.match(bad.json(), { message: /body is not valid JSON/, restate_code: null })
+})
