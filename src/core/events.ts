@@ -22,8 +22,10 @@ export const DEFAULT_EVENT_BUFFER = 10_000
  */
 export class EventLog {
   readonly capacity: number
-  #buffer: LoggedEvent[] = []
-  #start = 0
+  /** A ring of the last `capacity` events; ids in it are consecutive, oldest at `#head`. */
+  #ring: Array<LoggedEvent | undefined>
+  #head = 0
+  #size = 0
   #nextId = 1
   #subscribers = new Set<(event: LoggedEvent) => void>()
   #clearListeners = new Set<() => void>()
@@ -32,6 +34,7 @@ export class EventLog {
 
   constructor (engine: Engine, capacity = DEFAULT_EVENT_BUFFER) {
     this.capacity = capacity
+    this.#ring = new Array(capacity)
     this.#clock = () => new Date(engine.clock.now()).toISOString()
     this.#unsubscribe = engine.on(event => this.#record(event))
   }
@@ -54,16 +57,20 @@ export class EventLog {
 
   /** Events after `id` still in the buffer, oldest first; `complete` is false when some were dropped. */
   since (id: number): { events: LoggedEvent[], complete: boolean } {
-    const events = this.#buffer.filter(e => e.id > id)
-    const oldest = this.#buffer[0]?.id ?? this.#nextId
+    const oldest = this.#nextId - this.#size
+    const skip = Math.min(this.#size, Math.max(0, id + 1 - oldest))
+    const events: LoggedEvent[] = []
+    for (let i = skip; i < this.#size; i++) events.push(this.#ring[(this.#head + i) % this.capacity] as LoggedEvent)
     return { events, complete: id + 1 >= oldest }
   }
 
   /** Every buffered event, oldest first. */
-  all (): readonly LoggedEvent[] { return this.#buffer }
+  all (): LoggedEvent[] { return this.since(0).events }
 
   clear (): void {
-    this.#buffer = []
+    this.#ring = new Array(this.capacity)
+    this.#head = 0
+    this.#size = 0
     this.#nextId = 1
     for (const listener of this.#clearListeners) listener()
   }
@@ -92,8 +99,13 @@ export class EventLog {
       invocationId: invocation.id,
       data: JSON.stringify(payload)
     }
-    this.#buffer.push(logged)
-    if (this.#buffer.length > this.capacity) this.#buffer.shift()
+    if (this.#size < this.capacity) {
+      this.#ring[(this.#head + this.#size) % this.capacity] = logged
+      this.#size++
+    } else {
+      this.#ring[this.#head] = logged
+      this.#head = (this.#head + 1) % this.capacity
+    }
     for (const subscriber of this.#subscribers) subscriber(logged)
   }
 }
