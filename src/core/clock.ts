@@ -91,6 +91,8 @@ export class TimerQueue {
   }
 
   clear (): void {
+    // Marked cancelled so that a holder cancelling one later does not count the work down again.
+    for (const timer of this.#heap) timer.cancelled = true
     this.#heap = []
     this.#work = 0
   }

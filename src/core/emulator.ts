@@ -125,14 +125,20 @@ export class EmulatorCore {
     this.events.clear()
     this.engine.setFixture(snapshot.fixture)
     for (const rule of snapshot.faults) this.engine.faults.restore(rule)
-    // Ready ones last: they must not take a slot that a running one held.
+    // Key holders and running ones first, then the inboxes in the order they were joined, then
+    // the ready ones, which must not take a slot or a key that another held. Each keeps its
+    // place in the list, so a restored snapshot lists and snapshots exactly as the original.
+    const indexed = snapshot.invocations.map((entry, seq) => ({ entry, seq }))
+    const status = (e: typeof indexed[number]) => e.entry.invocation.status
+    const inboxed = (e: typeof indexed[number]) => e.entry.invocation.inboxed_at ?? '~'
     const ordered = [
-      ...snapshot.invocations.filter(e => e.invocation.status !== 'ready'),
-      ...snapshot.invocations.filter(e => e.invocation.status === 'ready')
+      ...indexed.filter(e => status(e) !== 'pending' && status(e) !== 'ready'),
+      ...indexed.filter(e => status(e) === 'pending').sort((a, b) => inboxed(a).localeCompare(inboxed(b)) || a.seq - b.seq),
+      ...indexed.filter(e => status(e) === 'ready')
     ]
-    for (const entry of ordered) {
+    for (const { entry, seq } of ordered) {
       const { invocation, ...internals } = entry
-      this.engine.restore(invocation, internals as Partial<EntryInternals>)
+      this.engine.restore(invocation, internals as Partial<EntryInternals>, seq)
     }
   }
 

@@ -66,6 +66,8 @@ type AdoptInternals = Partial<Omit<EntryInternals, 'timer_at'>> & {
    * the past is not expired the moment it is loaded.
    */
   asGiven?: boolean
+  /** The store position to take (a snapshot's order), so a restore lists as the original did. */
+  seq?: number
 }
 
 export const DEFAULT_RETENTION_MS = 86_400_000
@@ -296,6 +298,11 @@ export class Engine {
   /** Inserts records as given (control API, snapshots): validated, then driven from their status. */
   insert (records: unknown[]): Invocation[] {
     const checked = records.map((record, i) => this.#checkRecord(record, `/${i}`))
+    const ids = new Set<string>()
+    checked.forEach((record, i) => {
+      if (ids.has(record.id)) throw conflict(`invocation /${i}: id '${record.id}' appears twice in the batch`)
+      ids.add(record.id)
+    })
     return checked.map(record => this.#adopt(record, { asGiven: true }).record)
   }
 
@@ -350,10 +357,10 @@ export class Engine {
   }
 
   /** Restores one snapshot entry, re-arming its timer. */
-  restore (record: Invocation, internals: Partial<EntryInternals>): void {
+  restore (record: Invocation, internals: Partial<EntryInternals>, seq?: number): void {
     const checked = this.#checkRecord(record, `/invocations/${record.id}`)
     const timerAt = internals.timer_at === undefined ? undefined : Date.parse(internals.timer_at)
-    this.#adopt(checked, { ...internals, timerAt })
+    this.#adopt(checked, { ...internals, timerAt, seq })
   }
 
   #emit (event: EngineEvent): void {
@@ -433,7 +440,8 @@ export class Engine {
     if (entry.lockKey !== undefined) {
       const holder = this.#locks.get(entry.lockKey)
       if (holder !== undefined && holder !== entry.record.id) {
-        this.#update(entry, { inboxed_at: iso(this.clock.now()) })
+        // A restored record that was already waiting keeps the time it joined the inbox.
+        if (entry.record.inboxed_at === undefined) this.#update(entry, { inboxed_at: iso(this.clock.now()) })
         this.#inbox(entry)
         return
       }
@@ -723,7 +731,7 @@ export class Engine {
     const behavior = internals.behavior ?? handler?.behavior ?? {}
     const createdMs = record.created_at === undefined ? this.clock.now() : Date.parse(record.created_at)
     const entry: Entry = {
-      seq: this.store.nextSeq(),
+      seq: this.store.nextSeq(internals.seq),
       record,
       createdMs,
       input: internals.input,

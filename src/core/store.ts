@@ -68,7 +68,12 @@ export class Store {
 
   get size (): number { return this.#byId.size }
 
-  nextSeq (): number { return this.#seq++ }
+  /** The next insertion number; `at` claims a given one (a snapshot's order) and moves the count past it. */
+  nextSeq (at?: number): number {
+    if (at === undefined) return this.#seq++
+    if (at >= this.#seq) this.#seq = at + 1
+    return at
+  }
 
   get (id: string): Entry | undefined { return this.#byId.get(id) }
 
