@@ -184,7 +184,7 @@ export type AttemptOutcome =
   | { kind: 'success', output: unknown }
   | { kind: 'transient', code: number, message: string }
   | { kind: 'terminal', code: number, message: string }
-  | { kind: 'suspend', sleep: number }
+  | { kind: 'suspend', sleep: number, again?: boolean }
 
 export interface AttemptPlan {
   duration: number

@@ -33,7 +33,11 @@ export const SnapshotEntry = Type.Object({
   outcome: Type.Optional(Type.Unknown()),
   completion: Type.Optional(Type.Unknown()),
   timer_at: Type.Optional(Type.String({ format: 'date-time' })),
-  suspensions: Type.Optional(Type.Integer({ minimum: 0 }))
+  suspensions: Type.Optional(Type.Integer({ minimum: 0 })),
+  failures: Type.Optional(Type.Integer({ minimum: 0 })),
+  retry_base: Type.Optional(Type.Integer({ minimum: 0 })),
+  exhausted: Type.Optional(Type.Boolean()),
+  sleep_until: Type.Optional(Type.String({ format: 'date-time' }))
 }, { additionalProperties: false })
 
 /** Everything needed to carry on later: records, their private state, the fixture, the rules. */

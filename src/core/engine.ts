@@ -19,7 +19,7 @@ export type EngineEvent =
   | { type: 'created', invocation: Invocation }
   | { type: 'transition', from: Status, to: Status, invocation: Invocation }
   | { type: 'updated', invocation: Invocation }
-  | { type: 'purged', reason: 'purge' | 'cancel' | 'expired' | 'evicted', invocation: Invocation }
+  | { type: 'purged', reason: 'purge' | 'cancel' | 'kill' | 'expired' | 'evicted', invocation: Invocation }
 
 export interface EngineOptions {
   clock: Clock
@@ -46,6 +46,8 @@ export interface InvokeResult {
   invocation: Invocation
   /** True when an idempotency key or a workflow key named an invocation that already existed. */
   previouslyAccepted: boolean
+  /** Which key matched, when previouslyAccepted. */
+  matchedBy?: 'idempotency-key' | 'workflow-key'
 }
 
 /** The private state of an invocation that a snapshot keeps beside its record. */
@@ -56,6 +58,10 @@ export interface EntryInternals {
   completion?: Completion
   timer_at?: string
   suspensions: number
+  failures?: number
+  retry_base?: number
+  exhausted?: boolean
+  sleep_until?: string
 }
 
 type AdoptInternals = Partial<Omit<EntryInternals, 'timer_at'>> & {
@@ -128,9 +134,8 @@ export class Engine {
 
   /** Looks an id up as the admin API does: 400 when malformed, 404 when unknown. */
   require (id: string): Entry {
-    if (!INVOCATION_ID.test(id)) {
-      throw badRequest(`The request field 'invocation_id' is invalid. Reason: ${id.length === 38 ? 'bad encoding' : 'bad length'}`)
-    }
+    const problem = invocationIdProblem(id)
+    if (problem !== undefined) throw badRequest(`The request field 'invocation_id' is invalid. Reason: ${problem}`)
     const entry = this.store.get(id)
     if (entry === undefined) throw notFound(`The requested invocation '${id}' does not exist`)
     return entry
@@ -153,7 +158,7 @@ export class Engine {
     }
     const h = info.handlers.get(handler)
     if (h === undefined) {
-      throw notFound(`the service '${service}' exists, but the handler '${handler}' was not found, check that the handler is exported by the service.`)
+      throw notFound(`the service '${service}' exists, but the handler '${handler}' was not found, check that the handler exists in the latest registered service version.`)
     }
     return { service: info, handler: h }
   }
@@ -168,13 +173,13 @@ export class Engine {
     if (request.idempotencyKey !== undefined) {
       const existing = this.#idempotency.get(idempotencyScope(service.name, key, handler.name, request.idempotencyKey))
       if (existing !== undefined && this.store.has(existing)) {
-        return { invocation: this.store.get(existing)!.record, previouslyAccepted: true }
+        return { invocation: this.store.get(existing)!.record, previouslyAccepted: true, matchedBy: 'idempotency-key' }
       }
     }
     if (handler.kind === 'workflow') {
       const existing = this.#workflowRuns.get(`${service.name}/${key}`)
       if (existing !== undefined && this.store.has(existing)) {
-        return { invocation: this.store.get(existing)!.record, previouslyAccepted: true }
+        return { invocation: this.store.get(existing)!.record, previouslyAccepted: true, matchedBy: 'workflow-key' }
       }
     }
     const behavior = request.behavior === undefined ? handler.behavior : request.behavior(handler.behavior)
@@ -196,23 +201,29 @@ export class Engine {
     return new Promise(resolve => entry.waiters.push(resolve))
   }
 
-  /** Cancel: a delayed invocation that has not started is dropped; others end `[409] Cancelled`. */
+  /**
+   * Cancel. As in Restate, an invocation that has not started (delayed, or waiting in an object's
+   * inbox) is simply dropped ('removed'); a started one ends `[409] Cancelled` ('cancelled').
+   */
   cancel (id: string): 'cancelled' | 'removed' {
-    const entry = this.require(id)
-    if (isTerminal(entry.record.status)) throw conflict(`The invocation '${id}' was already completed.`)
-    if (entry.record.status === 'pending' && entry.record.scheduled_start_at !== undefined && entry.timer !== undefined) {
-      this.#dispose(entry)
-      this.#remove(entry, 'cancel')
-      return 'removed'
-    }
-    this.#complete(entry, { ok: false, code: 409, message: 'Cancelled' })
-    return 'cancelled'
+    return this.#terminate(id, 'cancel', { ok: false, code: 409, message: 'Cancelled' })
   }
 
-  kill (id: string): void {
+  /** Kill: as cancel, but the failure is `[409] killed`. */
+  kill (id: string): 'killed' | 'removed' {
+    return this.#terminate(id, 'kill', { ok: false, code: 409, message: 'killed' }) === 'removed' ? 'removed' : 'killed'
+  }
+
+  #terminate (id: string, reason: 'cancel' | 'kill', completion: Completion): 'cancelled' | 'removed' {
     const entry = this.require(id)
     if (isTerminal(entry.record.status)) throw conflict(`The invocation '${id}' was already completed.`)
-    this.#complete(entry, { ok: false, code: 409, message: 'killed' })
+    if (entry.record.status === 'pending') {
+      this.#dispose(entry)
+      this.#remove(entry, reason)
+      return 'removed'
+    }
+    this.#complete(entry, completion)
+    return 'cancelled'
   }
 
   purge (id: string): void {
@@ -221,33 +232,60 @@ export class Engine {
     this.#remove(entry, 'purge')
   }
 
-  /** Pause: running or backing-off (or suspended) becomes `suspended` with `paused: true`. */
-  pause (id: string): void {
+  /**
+   * Pause a running or backing-off invocation: it becomes `suspended` with `paused: true`
+   * ('paused'). As in Restate, pausing one already paused, or one suspended (sleeping), changes
+   * nothing ('unchanged'): a sleeping invocation still wakes when its timer fires.
+   */
+  pause (id: string): 'paused' | 'unchanged' {
     const entry = this.require(id)
     const status = entry.record.status
     if (status === 'completed' || status === 'pending' || status === 'ready') {
       throw conflict(`The invocation '${id}' is not running, cannot be paused.`)
     }
-    if (entry.record.paused === true) return
+    if (status === 'suspended') return 'unchanged'
     this.#cancelTimer(entry)
-    if (status !== 'suspended') this.#move(entry, 'suspended', { paused: true, next_retry_at: null })
-    else this.#update(entry, { paused: true })
+    this.#move(entry, 'suspended', { paused: true, next_retry_at: null })
+    return 'paused'
   }
 
-  /** Resume: a paused or suspended invocation runs again now; a backing-off one retries now. */
+  /**
+   * Resume, as Restate: a paused invocation runs again now, with its backoff started over (and,
+   * when it was paused for running out of attempts, a fresh budget of attempts); a backing-off
+   * one retries now; a sleeping one runs again and, its sleep not being over, suspends again
+   * until it is. Running ones are left alone; one not yet started is refused with 425.
+   */
   resume (id: string): void {
     const entry = this.require(id)
-    const status = entry.record.status
+    const record = entry.record
+    const status = record.status
     if (status === 'completed') throw conflict(`The invocation '${id}' is completed, cannot be resumed.`)
+    if (status === 'pending') throw new EmulatorError(425, `The invocation '${id}' is either inboxed or scheduled, cannot be resumed.`)
     if (status !== 'suspended' && status !== 'backing-off') return
+    if (status === 'suspended' && record.paused !== true && entry.timerAt !== undefined) {
+      entry.sleepUntil = entry.timerAt
+    }
     this.#cancelTimer(entry)
-    this.#makeReady(entry, { paused: undefined, next_retry_at: null })
+    const fields: Partial<Invocation> = { paused: undefined, next_retry_at: null }
+    if (entry.exhausted === true) {
+      entry.exhausted = undefined
+      fields.retry_count = 0
+      entry.retryBase = 0
+    } else {
+      entry.retryBase = record.retry_count ?? 0
+    }
+    this.#makeReady(entry, fields)
   }
 
   restartAsNew (id: string): Invocation {
     const entry = this.require(id)
-    if (!isTerminal(entry.record.status)) {
-      throw conflict(`The invocation '${id}' is not yet completed.`)
+    const status = entry.record.status
+    if (status === 'pending') {
+      throw new EmulatorError(425, `The invocation '${id}' cannot be restarted because it's not running yet.`)
+    }
+    if (!isTerminal(status)) throw conflict(`The invocation '${id}' is still running.`)
+    if (entry.record.target_service_ty === 'workflow') {
+      throw new EmulatorError(422, `Restarting the invocation '${id}' is not supported. Restarting workflows is not supported, and restarting invocations created using the old service protocol.`)
     }
     const record = entry.record
     const service = this.catalog.get(record.target_service_name ?? '')
@@ -352,7 +390,11 @@ export class Engine {
       ...(entry.outcome === undefined ? {} : { outcome: entry.outcome }),
       ...(entry.completion === undefined ? {} : { completion: entry.completion }),
       ...(entry.timerAt === undefined ? {} : { timer_at: iso(entry.timerAt) }),
-      suspensions: entry.suspensions
+      suspensions: entry.suspensions,
+      ...(entry.failures === 0 ? {} : { failures: entry.failures }),
+      ...(entry.retryBase === 0 ? {} : { retry_base: entry.retryBase }),
+      ...(entry.exhausted === true ? { exhausted: true } : {}),
+      ...(entry.sleepUntil === undefined ? {} : { sleep_until: iso(entry.sleepUntil) })
     }
   }
 
@@ -408,6 +450,8 @@ export class Engine {
         ? handler.policy
         : resolveRetryPolicy(handler.policy, behavior.retryPolicy),
       suspensions: 0,
+      failures: 0,
+      retryBase: 0,
       waiters: []
     }
     if (isExclusive(service, handler) && key !== null) entry.lockKey = `${service.name}/${key}`
@@ -510,15 +554,22 @@ export class Engine {
     }
     if (record.running_at === undefined) fields.running_at = now
     this.#move(entry, 'running', fields)
-    const plan = this.faults.apply(planAttempt(entry.behavior, {
-      attempt: (record.retry_count ?? 0) + 1,
+    let plan = this.faults.apply(planAttempt(entry.behavior, {
+      attempt: entry.failures + 1,
       suspensions: entry.suspensions,
       input: entry.input,
       key: record.target_service_key ?? null,
       id: record.id
     }, this.random), `${service}/${record.target_handler_name}`, record.target_service_key ?? null, this.random)
-    entry.outcome = plan.outcome
-    this.#arm(entry, this.clock.now() + plan.duration, () => this.#finishAttempt(entry, plan.outcome))
+    if (entry.sleepUntil !== undefined) {
+      // Woken early (resume): the handler replays, finds its sleep not over, and suspends again.
+      const left = entry.sleepUntil - (this.clock.now() + plan.duration)
+      entry.sleepUntil = undefined
+      if (left > 0) plan = { duration: plan.duration, outcome: { kind: 'suspend', sleep: left, again: true } }
+    }
+    const outcome = plan.outcome
+    entry.outcome = outcome
+    this.#arm(entry, this.clock.now() + plan.duration, () => this.#finishAttempt(entry, outcome))
   }
 
   #finishAttempt (entry: Entry, outcome: AttemptOutcome): void {
@@ -533,7 +584,7 @@ export class Engine {
         this.#complete(entry, { ok: false, code: outcome.code, message: outcome.message })
         break
       case 'suspend':
-        entry.suspensions++
+        if (outcome.again !== true) entry.suspensions++
         this.#move(entry, 'suspended', { journal_size: (entry.record.journal_size ?? 0) + 1 })
         this.#arm(entry, this.clock.now() + outcome.sleep, () => this.#wake(entry))
         break
@@ -551,8 +602,11 @@ export class Engine {
 
   /** A retryable failure: back off per the retry policy, or give up as `onMaxAttempts` says. */
   #fail (entry: Entry, outcome: { code: number, message: string }): void {
+    entry.failures++
     const failure = `[${outcome.code}] ${outcome.message}`
-    const attempts = (entry.record.retry_count ?? 0) + 1
+    const retryCount = entry.record.retry_count ?? 0
+    // Attempts and backoff count from the last resume, as Restate starts both over then.
+    const attempts = retryCount - entry.retryBase + 1
     const policy = entry.policy
     const failureFields = { last_failure: failure, last_failure_error_code: 'RT0007' }
     if (attempts >= policy.maxAttempts) {
@@ -560,12 +614,13 @@ export class Engine {
         this.#update(entry, failureFields)
         this.#complete(entry, { ok: false, code: outcome.code, message: outcome.message })
       } else {
+        entry.exhausted = true
         this.#move(entry, 'suspended', { ...failureFields, paused: true, next_retry_at: null })
       }
       return
     }
-    const retry = attempts
-    const at = this.clock.now() + retryDelay(policy, retry)
+    const retry = retryCount + 1
+    const at = this.clock.now() + retryDelay(policy, retry - entry.retryBase)
     this.#move(entry, 'backing-off', { ...failureFields, retry_count: retry, next_retry_at: iso(at) })
     this.#arm(entry, at, () => {
       entry.timer = undefined
@@ -623,7 +678,7 @@ export class Engine {
     this.#makeReady(next, {})
   }
 
-  #remove (entry: Entry, reason: 'purge' | 'cancel' | 'expired' | 'evicted'): void {
+  #remove (entry: Entry, reason: 'purge' | 'cancel' | 'kill' | 'expired' | 'evicted'): void {
     const id = entry.record.id
     this.#cancelTimer(entry)
     this.clock.cancel(this.#retention.get(id))
@@ -738,6 +793,10 @@ export class Engine {
       behavior,
       policy: handler?.policy ?? resolveRetryPolicy(behavior.retryPolicy),
       suspensions: internals.suspensions ?? 0,
+      failures: internals.failures ?? 0,
+      retryBase: internals.retry_base ?? 0,
+      exhausted: internals.exhausted,
+      sleepUntil: internals.sleep_until === undefined ? undefined : Date.parse(internals.sleep_until),
       waiters: []
     }
     const key = record.target_service_key ?? null
@@ -815,6 +874,17 @@ export class Engine {
         }
     }
   }
+}
+
+/**
+ * Why an id is not an invocation id, in Restate's words: the character after `inv_` is the
+ * codec version (`1`), then the length must be right. Undefined for a well-formed id.
+ */
+export function invocationIdProblem (id: string): string | undefined {
+  if (INVOCATION_ID.test(id)) return undefined
+  if (!id.startsWith('inv_1')) return 'unrecognized codec version'
+  if (id.length !== 38) return 'bad length'
+  return 'bad encoding'
 }
 
 function isExclusive (service: ServiceInfo, handler: HandlerInfo): boolean {

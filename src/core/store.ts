@@ -23,6 +23,14 @@ export interface Entry {
   /** Emulated time the current timer fires at (wake, retry, delayed start), for snapshots. */
   timerAt?: number
   suspensions: number
+  /** Transient failures so far (never reset): the attempt number a behaviour sees is this + 1. */
+  failures: number
+  /** `retry_count` when the current backoff series began (0, or its value at the last resume). */
+  retryBase: number
+  /** Paused for running out of attempts: a resume grants a fresh budget. */
+  exhausted?: boolean
+  /** Resumed while sleeping: the next attempt suspends again until this time. */
+  sleepUntil?: number
   /** What the running attempt will do when its timer fires. */
   outcome?: AttemptOutcome
   completion?: Completion

@@ -34,7 +34,7 @@ const ListResponse = Type.Object({
 
 const HandlerMetadata = Type.Object({
   name: Type.String(),
-  ty: Type.Union([Type.Literal('Exclusive'), Type.Literal('Shared'), Type.Literal('Workflow'), Type.Null()]),
+  ty: Type.Optional(Type.Union([Type.Literal('Exclusive'), Type.Literal('Shared'), Type.Literal('Workflow')], { description: 'Absent for the handlers of a plain service' })),
   public: Type.Boolean(),
   input_description: Type.String(),
   output_description: Type.String()
@@ -120,7 +120,7 @@ export function adminRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
       schema: { tags: ['service'], params: Type.Object({ name: Type.String() }), response: { 200: ServiceMetadata, ...errors } }
     }, async (request) => {
       const service = engine().catalog.get(request.params.name)
-      if (service === undefined) throw notFound(`Cannot find service '${request.params.name}'.`)
+      if (service === undefined) throw notFound(`The requested service '${request.params.name}' does not exist`)
       return serviceMetadata(ctx, service)
     })
 
@@ -211,9 +211,7 @@ export function adminRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
     app.patch('/invocations/:id/pause', {
       schema: { tags: ['invocation'], params: IdParams, response: { 200: Empty, 202: Empty, ...errors } }
     }, async (request, reply) => {
-      const already = engine().require(request.params.id).record.paused === true
-      engine().pause(request.params.id)
-      return reply.code(already ? 200 : 202).send()
+      return reply.code(engine().pause(request.params.id) === 'paused' ? 202 : 200).send()
     })
 
     app.patch('/invocations/:id/resume', {
@@ -266,7 +264,7 @@ function serviceMetadata (ctx: HttpContext, service: ServiceInfo) {
     ty: TYPE_NAMES[service.type],
     handlers: [...service.handlers.values()].map(h => ({
       name: h.name,
-      ty: h.kind === undefined ? null : KIND_NAMES[h.kind],
+      ...(h.kind === undefined ? {} : { ty: KIND_NAMES[h.kind] }),
       public: true,
       input_description: 'one of ["none", "value of content-type \'application/json\'"]',
       output_description: "value with content-type 'application/json'"

@@ -7,7 +7,7 @@ import { badRequest, EmulatorError } from '../core/errors.js'
 import { BEHAVIOR_HEADER, parseBehaviorHeader } from '../core/behavior-header.js'
 import type { Completion } from '../core/store.js'
 import type { FastifyReply } from 'fastify'
-import { INVOCATION_ID } from '../core/invocation.js'
+import { invocationIdProblem } from '../core/engine.js'
 
 const SendAccepted = Type.Object({
   invocationId: Type.String(),
@@ -43,7 +43,7 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
         response: { '4xx': IngressError, '5xx': IngressError }
       }
     }, async (request, reply) => {
-      const entry = lookup(ctx, request.params.id)
+      const entry = lookup(ctx, request.params.id, 'attach')
       return sendCompletion(reply, entry.record.id, await waitForCompletion(ctx, entry.record.id))
     })
 
@@ -55,7 +55,7 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
         response: { '4xx': IngressError, '5xx': IngressError }
       }
     }, async (request, reply) => {
-      const entry = lookup(ctx, request.params.id)
+      const entry = lookup(ctx, request.params.id, 'output')
       if (entry.completion === undefined) {
         return sendIngressError(reply, 470, 'the invocation exists but has not completed yet', 'ingress')
       }
@@ -68,7 +68,7 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
       if (service === undefined) ctx.core.engine.resolveTarget(name, '')
       if (service!.type !== 'workflow') throw badRequest(`service '${name}' is not a workflow`)
       const entry = ctx.core.engine.workflowRun(name, key)
-      if (entry === undefined) throw new EmulatorError(404, `workflow '${name}' with key '${key}' not found`)
+      if (entry === undefined) throw new EmulatorError(404, 'invocation not found')
       return entry
     }
 
@@ -135,7 +135,7 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
       if (request.query.delay !== undefined) {
         delayMs = parseDuration(request.query.delay)
         if (delayMs === undefined) {
-          throw badRequest(`bad delay query parameter, must be a ISO8601 duration: '${request.query.delay}' is not a duration`)
+          throw badRequest(`bad delay query parameter, must be a ISO8601 duration: ${delayProblem(request.query.delay)}`)
         }
       }
       const input = parseInput(request.body as Buffer | undefined)
@@ -152,6 +152,10 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
       })
       const id = result.invocation.id
       reply.header('x-restate-id', id)
+      if (!send && result.matchedBy === 'workflow-key') {
+        // Restate refuses a second sync `run` of a workflow key (a send is PreviouslyAccepted).
+        throw new EmulatorError(409, 'the workflow method was already invoked', 'invocation')
+      }
       if (send) {
         const body: { invocationId: string, status: 'Accepted' | 'PreviouslyAccepted', executionTime?: string } = {
           invocationId: id,
@@ -186,13 +190,27 @@ function parseInput (body: Buffer | undefined): unknown {
   }
 }
 
-function lookup (ctx: HttpContext, id: string) {
-  if (!INVOCATION_ID.test(id)) {
-    throw badRequest(`The request field 'invocation_id' is invalid. Reason: ${id.length === 38 ? 'bad encoding' : 'bad length'}`)
-  }
+/**
+ * The invocation an ingress path names. Restate answers an unknown id differently on the two
+ * routes: `output` with `invocation not found` (source ingress), `attach` with `not found`
+ * (source invocation).
+ */
+function lookup (ctx: HttpContext, id: string, route: 'attach' | 'output') {
+  const problem = invocationIdProblem(id)
+  if (problem !== undefined) throw badRequest(`bad invocation id '${id}': ${problem}`)
   const entry = ctx.core.engine.get(id)
-  if (entry === undefined) throw new EmulatorError(404, `invocation '${id}' not found`)
+  if (entry === undefined) {
+    throw route === 'attach' ? new EmulatorError(404, 'not found', 'invocation') : new EmulatorError(404, 'invocation not found')
+  }
   return entry
+}
+
+/** The tail of Restate's message for a delay it cannot parse (its parser's words, for the common cases). */
+function delayProblem (text: string): string {
+  if (!/^\s*[+-]?\d/.test(text)) {
+    return 'failed to parse input in the "friendly" duration format: expected duration to start with a unit value (a decimal integer) after an optional sign, but no integer was found'
+  }
+  return `failed to parse input in the "friendly" duration format: '${text}' is not a duration`
 }
 
 function sendCompletion (reply: FastifyReply, id: string, completion: Completion): FastifyReply {

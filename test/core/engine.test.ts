@@ -214,9 +214,9 @@ t.test('cancel in every status', async t => {
     t.equal(e.engine.get(id)!.record.status, name.split(' ')[0], `setup reaches ${name}`)
     if (name === 'completed') {
       t.equal(conflictCode(() => e.engine.cancel(id)), 409, 'cancel of completed is 409')
-    } else if (name === 'pending (delayed)') {
-      t.equal(e.engine.cancel(id), 'removed')
-      t.equal(e.engine.get(id), undefined, 'a delayed invocation that has not started is gone')
+    } else if (name.startsWith('pending')) {
+      t.equal(e.engine.cancel(id), 'removed', name)
+      t.equal(e.engine.get(id), undefined, `${name}: an invocation that has not started is gone, as in Restate`)
     } else {
       t.equal(e.engine.cancel(id), 'cancelled', name)
       t.match(e.engine.get(id)!.record, { status: 'completed', completion_result: 'failure', completion_failure: '[409] Cancelled' }, name)
@@ -234,7 +234,12 @@ t.test('kill in every status', async t => {
       t.equal(conflictCode(() => e.engine.kill(id)), 409)
       continue
     }
-    e.engine.kill(id)
+    if (name.startsWith('pending')) {
+      t.equal(e.engine.kill(id), 'removed', name)
+      t.equal(e.engine.get(id), undefined, `${name}: gone`)
+      continue
+    }
+    t.equal(e.engine.kill(id), 'killed')
     t.match(e.engine.get(id)!.record, { status: 'completed', completion_failure: '[409] killed' }, name)
     e.clock.runUntilIdle()
     t.equal(e.engine.get(id)!.record.completion_failure, '[409] killed', name)
@@ -260,8 +265,13 @@ t.test('pause and resume in every status', async t => {
     const e = makeEngine()
     const id = setup(e)
     const status = e.engine.get(id)!.record.status
-    if (status === 'running' || status === 'backing-off' || status === 'suspended') {
-      e.engine.pause(id)
+    if (status === 'suspended') {
+      t.equal(e.engine.pause(id), 'unchanged', 'pausing a sleeping invocation changes nothing, as in Restate')
+      t.notOk(e.engine.get(id)!.record.paused)
+      e.clock.runUntilIdle()
+      t.equal(e.engine.get(id)!.record.completion_result, 'success', 'it still wakes and completes')
+    } else if (status === 'running' || status === 'backing-off') {
+      t.equal(e.engine.pause(id), 'paused')
       t.match(e.engine.get(id)!.record, { status: 'suspended', paused: true }, `${name} pauses`)
       e.clock.advance(3_600_000 * 2)
       t.equal(e.engine.get(id)!.record.status, 'suspended', `${name}: a paused invocation stays paused`)
@@ -270,6 +280,7 @@ t.test('pause and resume in every status', async t => {
     } else {
       t.equal(conflictCode(() => e.engine.pause(id)), 409, `${name} cannot be paused`)
       if (status === 'completed') t.equal(conflictCode(() => e.engine.resume(id)), 409, 'completed cannot be resumed')
+      if (status === 'pending') t.equal(conflictCode(() => e.engine.resume(id)), 425, 'inboxed or scheduled cannot be resumed')
     }
   }
 })
@@ -336,4 +347,64 @@ t.test('unknown targets and missing keys are refused like Restate', async t => {
   t.equal(conflictCode(() => engine.invoke({ service: 'Counter', handler: 'add' })), 400)
   t.equal(conflictCode(() => engine.require('inv_short')), 400)
   t.equal(conflictCode(() => engine.require('inv_1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')), 404)
+})
+
+t.test('resume of a sleeping invocation runs it again; it suspends again until its sleep is over', async t => {
+  const { engine, clock, statuses } = makeEngine()
+  const id = engine.invoke({ service: 'Flaky', handler: 'sleepy' }).invocation.id
+  clock.advance(10)
+  const wake = engine.get(id)!.timerAt!
+  t.equal(wake, T0 + 10 + 3_600_000)
+  clock.advance(60_000)
+  engine.resume(id)
+  t.equal(engine.get(id)!.record.status, 'running')
+  clock.advance(10)
+  t.equal(engine.get(id)!.record.status, 'suspended', 'suspended again')
+  t.equal(engine.get(id)!.timerAt, wake, 'until the same wake time')
+  clock.advanceTo(wake + 10)
+  t.same(statuses(id), ['ready', 'running', 'suspended', 'ready', 'running', 'suspended', 'ready', 'running', 'completed'])
+  t.equal(engine.get(id)!.completion?.ok, true)
+})
+
+t.test('resume after running out of attempts grants a fresh budget: retry_count 1, 2, then 1, 2', async t => {
+  const fixture: Fixture = { services: [{ name: 'S', handlers: { h: { duration: 10, transient: { probability: 1 }, retryPolicy: { maxAttempts: 3 } } } }] }
+  const { engine, clock, events } = makeEngine(fixture)
+  const id = engine.invoke({ service: 'S', handler: 'h' }).invocation.id
+  clock.runUntilIdle()
+  t.match(engine.get(id)!.record, { status: 'suspended', paused: true })
+  engine.resume(id)
+  t.match(engine.get(id)!.record, { status: 'running', retry_count: 0 })
+  clock.runUntilIdle()
+  const counts = events.filter(e => e.type === 'transition' && e.to === 'backing-off').map(e => e.invocation.retry_count)
+  t.same(counts, [1, 2, 1, 2])
+  t.match(engine.get(id)!.record, { status: 'suspended', paused: true })
+})
+
+t.test('pause while backing off, then resume: it retries at once and the backoff starts over', async t => {
+  const { engine, clock } = makeEngine()
+  const id = engine.invoke({ service: 'Flaky', handler: 'always' }).invocation.id
+  clock.advance(10)
+  clock.advance(500)
+  clock.advance(10)
+  t.match(engine.get(id)!.record, { status: 'backing-off', retry_count: 2 })
+  t.equal(Date.parse(engine.get(id)!.record.next_retry_at!) - clock.now(), 1000)
+  t.equal(engine.pause(id), 'paused')
+  t.equal(engine.pause(id), 'unchanged', 'pausing again changes nothing')
+  engine.resume(id)
+  t.equal(engine.get(id)!.record.status, 'running')
+  clock.advance(10)
+  t.match(engine.get(id)!.record, { status: 'backing-off', retry_count: 3 }, 'retry_count keeps counting')
+  t.equal(Date.parse(engine.get(id)!.record.next_retry_at!) - clock.now(), 500, 'the delay is the initial interval again')
+})
+
+t.test('restart-as-new is refused with Restate\'s codes before completion', async t => {
+  const { engine, clock } = makeEngine()
+  const running = engine.invoke({ service: 'Greeter', handler: 'greet' }).invocation.id
+  const delayed = engine.invoke({ service: 'Greeter', handler: 'greet', delayMs: 60_000 }).invocation.id
+  t.equal(conflictCode(() => engine.restartAsNew(running)), 409)
+  t.throws(() => engine.restartAsNew(running), { message: `The invocation '${running}' is still running.` })
+  t.equal(conflictCode(() => engine.restartAsNew(delayed)), 425)
+  t.throws(() => engine.restartAsNew(delayed), { message: `The invocation '${delayed}' cannot be restarted because it's not running yet.` })
+  clock.advance(100)
+  t.ok(engine.restartAsNew(running).id)
 })

@@ -12,6 +12,8 @@ function entry (store: Store, createdMs: number, status: 'running' | 'completed'
     behavior: {},
     policy: DEFAULT_RETRY_POLICY,
     suspensions: 0,
+    failures: 0,
+    retryBase: 0,
     waiters: []
   }
   store.add(e)

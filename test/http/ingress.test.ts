@@ -93,12 +93,23 @@ t.test('virtual objects: key in the path, exclusive calls queue', async t => {
   t.equal((await sync).json(), 7)
 })
 
-t.test('workflow run once per key: a second send is PreviouslyAccepted with the same id', async t => {
+t.test('workflow run once per key: a second send is PreviouslyAccepted, a second call is 409', async t => {
   const emu = await manualEmulator(t)
   const one = await emu.injectIngress({ method: 'POST', url: '/Signup/u1/run/send' })
   const two = await emu.injectIngress({ method: 'POST', url: '/Signup/u1/run/send' })
   t.equal(two.json().invocationId, one.json().invocationId)
   t.equal(two.json().status, 'PreviouslyAccepted')
+  const call = await emu.injectIngress({ method: 'POST', url: '/Signup/u1/run' })
+  t.equal(call.statusCode, 409)
+  t.same(call.json(), { code: 409, message: 'the workflow method was already invoked', source: 'invocation' })
+  emu.clock.advance('2s')
+  const after = await emu.injectIngress({ method: 'POST', url: '/Signup/u1/run' })
+  t.equal(after.statusCode, 409, 'also after completion')
+  const output = await emu.injectIngress('/restate/workflow/Signup/u1/output')
+  t.same([output.statusCode, output.json()], [200, 'welcome u1'])
+  const restart = await emu.injectAdmin({ method: 'PATCH', url: `/invocations/${one.json().invocationId}/restart-as-new` })
+  t.equal(restart.statusCode, 422)
+  t.match(restart.json().message, /Restarting workflows is not supported/)
 })
 
 t.test('health lists the services', async t => {
@@ -117,8 +128,11 @@ t.test('every bad request gets Restate\'s error shape, never a 500', async t => 
     ['too many segments', { method: 'POST', url: '/Greeter/greet/send/more' }, 400, /bad path/, 'ingress'],
     ['body not JSON', { method: 'POST', url: '/Greeter/greet', payload: '{nope', headers: { 'content-type': 'application/json' } }, 400, /^Failed to deserialize input: /, 'invocation'],
     ['bad delay', { method: 'POST', url: '/Greeter/greet/send?delay=abc' }, 400, /^bad delay query parameter, must be a ISO8601 duration: /, 'ingress'],
-    ['malformed id', { method: 'GET', url: '/restate/invocation/inv_x/attach' }, 400, /invocation_id.*bad length/, 'ingress'],
-    ['unknown id', { method: 'GET', url: '/restate/invocation/inv_1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/output' }, 404, /not found/, 'ingress'],
+    ['malformed id', { method: 'GET', url: '/restate/invocation/inv_x/attach' }, 400, /^bad invocation id 'inv_x': unrecognized codec version$/, 'ingress'],
+    ['id of a bad length', { method: 'GET', url: '/restate/invocation/inv_1abc/output' }, 400, /^bad invocation id 'inv_1abc': bad length$/, 'ingress'],
+    ['unknown id (output)', { method: 'GET', url: '/restate/invocation/inv_1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/output' }, 404, /^invocation not found$/, 'ingress'],
+    ['unknown id (attach)', { method: 'GET', url: '/restate/invocation/inv_1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/attach' }, 404, /^not found$/, 'invocation'],
+    ['unknown workflow key', { method: 'GET', url: '/restate/workflow/Signup/nobody/output' }, 404, /^invocation not found$/, 'ingress'],
     ['oversized body', { method: 'POST', url: '/Greeter/greet', payload: JSON.stringify('x'.repeat(2000)) }, 413, /too large/i, 'ingress'],
     ['bad behaviour header', { method: 'POST', url: '/Greeter/greet', headers: { 'x-emulator-behavior': 'duration=soon' } }, 400, /x-emulator-behavior.*duration 'soon'/, 'ingress'],
     ['unknown route', { method: 'GET', url: '/nothing/here' }, 404, /no route/, 'ingress']
