@@ -9,8 +9,48 @@ export interface LoggedEvent {
   status: Status
   service: string | undefined
   invocationId: string
-  /** The SSE `data:` payload: the event with the full record, as JSON. */
-  data: string
+  /** The SSE `data:` payload: the event with the full record, as JSON (made on first read). */
+  readonly data: string
+}
+
+/**
+ * A logged event keeps a shallow copy of the record (its fields are plain values, so the copy
+ * is exact even as the engine mutates the record) and serializes it only when first read: most
+ * events of a busy emulator are never streamed.
+ */
+class Logged implements LoggedEvent {
+  readonly id: number
+  readonly type: EngineEvent['type']
+  readonly status: Status
+  readonly service: string | undefined
+  readonly invocationId: string
+  #payload: Record<string, unknown> | undefined
+  #data: string | undefined
+
+  constructor (id: number, event: EngineEvent, at: string) {
+    const invocation = event.invocation
+    this.id = id
+    this.type = event.type
+    this.status = invocation.status
+    this.service = invocation.target_service_name
+    this.invocationId = invocation.id
+    const payload: Record<string, unknown> = { id, type: event.type, at }
+    if (event.type === 'transition') {
+      payload.from = event.from
+      payload.to = event.to
+    }
+    if (event.type === 'purged') payload.reason = event.reason
+    payload.invocation = { ...invocation }
+    this.#payload = payload
+  }
+
+  get data (): string {
+    if (this.#data === undefined) {
+      this.#data = JSON.stringify(this.#payload)
+      this.#payload = undefined
+    }
+    return this.#data
+  }
 }
 
 export const DEFAULT_EVENT_BUFFER = 10_000
@@ -82,23 +122,7 @@ export class EventLog {
   }
 
   #record (event: EngineEvent): void {
-    const id = this.#nextId++
-    const { invocation } = event
-    const payload: Record<string, unknown> = { id, type: event.type, at: this.#clock() }
-    if (event.type === 'transition') {
-      payload.from = event.from
-      payload.to = event.to
-    }
-    if (event.type === 'purged') payload.reason = event.reason
-    payload.invocation = invocation
-    const logged: LoggedEvent = {
-      id,
-      type: event.type,
-      status: invocation.status,
-      service: invocation.target_service_name,
-      invocationId: invocation.id,
-      data: JSON.stringify(payload)
-    }
+    const logged = new Logged(this.#nextId++, event, this.#clock())
     if (this.#size < this.capacity) {
       this.#ring[(this.#head + this.#size) % this.capacity] = logged
       this.#size++
