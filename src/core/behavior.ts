@@ -134,9 +134,17 @@ export function retryDelay (policy: ResolvedRetryPolicy, retry: number): number 
   return Math.min(raw, policy.maxInterval)
 }
 
+const parsedDurations = new Map<string, number>()
+
+/** A duration in ms; fixture texts are parsed once (attempts read them over and over). */
 export function durationMs (value: Duration): number {
+  if (typeof value === 'string') {
+    const cached = parsedDurations.get(value)
+    if (cached !== undefined) return cached
+  }
   const ms = parseDuration(value)
   if (ms === undefined) throw new RangeError(`invalid duration '${String(value)}'`)
+  if (typeof value === 'string' && parsedDurations.size < 10_000) parsedDurations.set(value, ms)
   return ms
 }
 

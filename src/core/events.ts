@@ -1,5 +1,6 @@
 import type { Engine, EngineEvent } from './engine.js'
 import type { Status } from './lifecycle.js'
+import { iso } from './clock.js'
 
 /** One event as the stream serves it: numbered, timestamped, serialized once. */
 export interface LoggedEvent {
@@ -75,7 +76,7 @@ export class EventLog {
   constructor (engine: Engine, capacity = DEFAULT_EVENT_BUFFER) {
     this.capacity = capacity
     this.#ring = new Array(capacity)
-    this.#clock = () => new Date(engine.clock.now()).toISOString()
+    this.#clock = () => iso(engine.clock.now())
     this.#unsubscribe = engine.on(event => this.#record(event))
   }
 
