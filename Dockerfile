@@ -15,7 +15,7 @@ ARG NODE_VERSION=24
 FROM node:${NODE_VERSION}-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts are needed; skipping them also skips `prepare`, which would build too early.
+# No install scripts are needed (the build is the next step, once the sources are copied).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

@@ -54,7 +54,7 @@ let tarball = ''
 let packed: string[] = []
 
 t.before(async () => {
-  // --ignore-scripts: `prepare` would rebuild dist/ while other test files run from it.
+  // --ignore-scripts: `prepack` would rebuild dist/ while other test files run from it.
   const pack = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT)
   if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`)
   const [info] = JSON.parse(pack.stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
