@@ -204,7 +204,7 @@ t.test('payment-flow: a flaky provider is retried per policy, declines are termi
   t.same(retries, [500, 1000, 2000, 4000, 8000])
   t.match(emu.invocations.get(outageId), { status: 'completed', retry_count: 5, completion_failure: '[503] acquirer timed out' })
   const successes = await emu.injectIngress({ method: 'GET', url: `/restate/invocation/${done.find(r => r.completion_result === 'success')?.id}/output` })
-  t.match(JSON.parse(successes.json() as string), { authorization: /^auth_inv_/, currency: 'EUR' })
+  t.match(successes.json(), { authorization: /^auth_inv_/, currency: 'EUR', amount: Number }, 'a JSON output, not a string of JSON')
 
   // The merchant webhook gives up by pausing, and the seeded paused delivery waits for resume.
   const paused = emu.invocations.get('inv_1eug8ZDfRJgMNFK7XyhWpnJTT8tL0bO687') as Invocation

@@ -38,6 +38,10 @@ export const Output = Type.Union([
   Type.Object({ template: Type.String() }, {
     additionalProperties: false,
     description: 'A string with {{input}}, {{input.field}}, {{key}}, {{id}}, {{attempt}} replaced'
+  }),
+  Type.Object({ json: Type.Unknown() }, {
+    additionalProperties: false,
+    description: 'A JSON value whose strings are templates; a string that is exactly one {{…}} takes the value itself (a number stays a number)'
   })
 ])
 export type Output = Static<typeof Output>
@@ -245,11 +249,33 @@ export function renderOutput (output: Output | undefined, ctx: AttemptContext): 
   if (output === undefined) return null
   if ('value' in output) return output.value
   if ('echo' in output) return ctx.input ?? null
-  return output.template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, path: string) => {
+  if ('json' in output) return renderJson(output.json, ctx)
+  return renderTemplate(output.template, ctx)
+}
+
+const PLACEHOLDER = /\{\{\s*([\w.]+)\s*\}\}/g
+const WHOLE_PLACEHOLDER = /^\{\{\s*([\w.]+)\s*\}\}$/
+
+function renderTemplate (template: string, ctx: AttemptContext): string {
+  return template.replace(PLACEHOLDER, (_, path: string) => {
     const value = lookup(path, ctx)
     if (value === undefined || value === null) return ''
     return typeof value === 'string' ? value : JSON.stringify(value)
   })
+}
+
+function renderJson (value: unknown, ctx: AttemptContext): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE_PLACEHOLDER.exec(value)
+    if (whole !== null) return lookup(whole[1], ctx) ?? null
+    return renderTemplate(value, ctx)
+  }
+  if (Array.isArray(value)) return value.map(item => renderJson(item, ctx))
+  if (value !== null && typeof value === 'object') {
+    // fromEntries defines own properties, so a "__proto__" key stays a plain key.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJson(v, ctx)]))
+  }
+  return value
 }
 
 function lookup (path: string, ctx: AttemptContext): unknown {

@@ -166,6 +166,22 @@ t.test('outputs: a fixed value, the input echoed, a template', async t => {
   t.equal(renderOutput({ template: 'key {{key}}' }, ctx({ key: null })), 'key ', 'a null key renders empty')
 })
 
+t.test('outputs: a JSON value with templates in its strings', async t => {
+  const c = ctx({ input: { amount: 42, currency: 'EUR', tags: ['a'] }, key: 'pi_9', id: 'inv_1abc', attempt: 1 })
+  t.same(renderOutput({ json: { intent: '{{key}}', amount: '{{input.amount}}', note: '{{input.amount}} {{input.currency}}', tags: '{{input.tags}}', missing: '{{input.nope}}', fixed: [1, true, null, { deep: 'id {{id}}' }] } }, c), {
+    intent: 'pi_9',
+    amount: 42,
+    note: '42 EUR',
+    tags: ['a'],
+    missing: null,
+    fixed: [1, true, null, { deep: 'id inv_1abc' }]
+  }, 'a whole placeholder keeps the value\'s type; mixed text is a string')
+  const hostile = JSON.parse('{"__proto__": {"polluted": "{{key}}"}}')
+  const out = renderOutput({ json: hostile }, c) as Record<string, unknown>
+  t.same(Object.keys(out), ['__proto__'], '__proto__ stays an own key')
+  t.equal(({} as Record<string, unknown>).polluted, undefined)
+})
+
 t.test('planAttempt renders the output from the attempt context', async t => {
   const plan = planAttempt({ output: { template: '{{input.x}}/{{key}}/{{attempt}}' } }, ctx({ input: { x: 7 }, key: 'k', attempt: 2 }), new Random(1))
   t.same(plan.outcome, { kind: 'success', output: '7/k/2' })
