@@ -22,7 +22,7 @@ export function parseBehaviorHeader (text: string, base: HandlerBehavior): Handl
     const eq = part.indexOf('=')
     if (eq <= 0) throw bad(`'${part}' is not key=value`)
     const key = part.slice(0, eq).trim().toLowerCase()
-    const value = part.slice(eq + 1).trim()
+    const value = percentDecode(part.slice(eq + 1).trim())
     switch (key) {
       case 'duration': {
         const ms = parseDuration(value)
@@ -77,6 +77,20 @@ export function parseBehaviorHeader (text: string, base: HandlerBehavior): Handl
     }
   }
   return out
+}
+
+/**
+ * Values may carry `;` (or any byte) percent-encoded, e.g. `output=%7B%22a%22%3A1%3B%7D`; a `%`
+ * that does not start a valid escape stays as it is ("50% off").
+ */
+function percentDecode (value: string): string {
+  return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, run => {
+    try {
+      return decodeURIComponent(run)
+    } catch {
+      return run
+    }
+  })
 }
 
 function bad (what: string): Error {

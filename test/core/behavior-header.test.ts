@@ -32,6 +32,8 @@ t.test('each key, parsed on its own', async t => {
     ['output={"ok":true,"n":[1,2]}', BASE, { ...BASE, output: { value: { ok: true, n: [1, 2] } } }],
     ['output="text"', BASE, { ...BASE, output: { value: 'text' } }],
     ['output=null', BASE, { ...BASE, output: { value: null } }],
+    ['output=%7B%22note%22%3A%22a%3Bb%22%7D', BASE, { ...BASE, output: { value: { note: 'a;b' } } }],
+    ['outcome=terminal; message=50% off%3B today', {}, { terminal: { probability: 1, code: 500, message: '50% off; today' } }],
     ['', BASE, BASE],
     [' ; ;', BASE, BASE]
   ]
