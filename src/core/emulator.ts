@@ -47,7 +47,13 @@ export const Snapshot = Type.Object({
   taken_at: Type.String({ format: 'date-time' }),
   fixture: Fixture,
   faults: Type.Array(FaultRule),
-  invocations: Type.Array(SnapshotEntry)
+  invocations: Type.Array(SnapshotEntry),
+  random_state: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4294967295 }), {
+    minItems: 4,
+    maxItems: 4,
+    description: 'The seeded generator, so that a restored emulator draws what the original would have'
+  })),
+  deployment: Type.Optional(Type.Object({ id: Type.String({ pattern: '^dp_[0-9A-Za-z]{23}$' }), created_at: Type.String({ format: 'date-time' }) }, { additionalProperties: false }))
 }, { additionalProperties: false })
 export type Snapshot = Static<typeof Snapshot>
 
@@ -112,7 +118,9 @@ export class EmulatorCore {
       invocations: this.engine.store.values().map(entry => ({
         invocation: entry.record,
         ...this.engine.internals(entry)
-      }))
+      })),
+      random_state: this.random.getState(),
+      deployment: { id: this.engine.deployment.id, created_at: this.engine.deployment.createdAt }
     }
   }
 
@@ -127,6 +135,11 @@ export class EmulatorCore {
     this.traffic.stop()
     this.engine.clear()
     this.events.clear()
+    // A manual clock goes to the snapshot's time, so the restored records and timers are where
+    // they were; with the generator's state too, the emulator carries on as the original would.
+    if (this.clock instanceof ManualClock) this.clock.reset(Date.parse(snapshot.taken_at))
+    if (snapshot.random_state !== undefined) this.random.setState(snapshot.random_state)
+    if (snapshot.deployment !== undefined) this.engine.deployment = { id: snapshot.deployment.id, createdAt: snapshot.deployment.created_at }
     this.engine.setFixture(snapshot.fixture)
     for (const rule of snapshot.faults) this.engine.faults.restore(rule)
     // Key holders and running ones first, then the inboxes in the order they were joined, then

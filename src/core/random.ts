@@ -35,6 +35,18 @@ export class Random {
     for (let i = 0; i < 12; i++) this.uint32()
   }
 
+  /** The generator's whole state, for snapshots. */
+  getState (): [number, number, number, number] {
+    return [this.#a >>> 0, this.#b >>> 0, this.#c >>> 0, this.#d >>> 0]
+  }
+
+  setState (state: readonly number[]): void {
+    this.#a = state[0] | 0
+    this.#b = state[1] | 0
+    this.#c = state[2] | 0
+    this.#d = state[3] | 0
+  }
+
   uint32 (): number {
     const t = (((this.#a + this.#b) | 0) + this.#d) | 0
     this.#d = (this.#d + 1) | 0
