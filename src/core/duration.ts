@@ -19,8 +19,16 @@ const FRIENDLY = /^\s*(?:(\d+(?:\.\d+)?)\s*(ms|sec|s|min|m|hr|h|days|day|d)\s*)+
 const PART = /(\d+(?:\.\d+)?)\s*(ms|sec|s|min|m|hr|h|days|day|d)/gi
 const ISO = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i
 
-/** Parses a duration to milliseconds; undefined when the text is not a duration. */
+/** The longest duration accepted: 100 years, far past any retention or delay, short of the end of time. */
+export const MAX_DURATION_MS = 100 * 365.25 * 86_400_000
+
+/** Parses a duration to milliseconds; undefined when the text is not a duration (or too long). */
 export function parseDuration (input: string | number): number | undefined {
+  const ms = parse(input)
+  return ms !== undefined && ms <= MAX_DURATION_MS ? ms : undefined
+}
+
+function parse (input: string | number): number | undefined {
   if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input : undefined
   const text = input.trim()
   if (text === '') return undefined

@@ -37,7 +37,7 @@ const ClockRunResult = Type.Object({
   from: Type.String({ format: 'date-time' }),
   to: Type.String({ format: 'date-time' }),
   fired: Type.Integer({ description: 'Timers fired, in time order' }),
-  truncated: Type.Boolean(),
+  truncated: Type.Boolean({ description: 'True when the run stopped at its timer budget (250,000 for an advance) with due timers left: the clock is at `to`; call again to go on' }),
   clock: ClockState
 })
 

@@ -227,3 +227,18 @@ t.test('RealClock: a timer scheduled earlier than the armed one re-arms; cancel,
 t.test('RealClock refuses a speed that is not a positive number', async t => {
   for (const speed of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) t.throws(() => new RealClock(speed), RangeError, String(speed))
 })
+
+t.test('an advance stops at its timer budget where it got to, and says so', async t => {
+  const clock = new ManualClock(0)
+  // A timer that re-arms itself every millisecond, like endless demo traffic.
+  const tick = (): void => { clock.schedule(clock.now() + 1, tick, { background: true }) }
+  clock.schedule(1, tick, { background: true })
+  const run = clock.advanceTo(10_000_000, 1000)
+  t.equal(run.fired, 1000)
+  t.equal(run.truncated, true)
+  t.equal(clock.now(), 1000, 'the clock is where the last timer fired')
+  t.equal(run.to, new Date(1000).toISOString())
+  const rest = clock.advance(500)
+  t.same([rest.fired, rest.truncated, clock.now()], [500, false, 1500], 'a run within budget reaches its target')
+  t.throws(() => clock.advanceTo(8.64e15 + 1), /invalid time/)
+})
