@@ -501,14 +501,11 @@ export class Engine {
     else queue.push(entry)
   }
 
+  /** Takes an entry out of its key's inbox and, if the key is free, gives it the key. */
   #leaveInbox (entry: Entry): void {
-    if (entry.lockKey === undefined) return
-    const queue = this.#inboxes.get(entry.lockKey)
-    if (queue === undefined) return
-    const i = queue.indexOf(entry)
-    if (i >= 0) queue.splice(i, 1)
-    if (queue.length === 0) this.#inboxes.delete(entry.lockKey)
-    if (i >= 0 && !this.#locks.has(entry.lockKey)) this.#locks.set(entry.lockKey, entry.record.id)
+    if (this.#leaveInboxWithoutLock(entry) && !this.#locks.has(entry.lockKey as string)) {
+      this.#locks.set(entry.lockKey as string, entry.record.id)
+    }
   }
 
   /** Moves to `ready` and queues for a slot of its service. */
@@ -656,13 +653,15 @@ export class Engine {
     for (const waiter of waiters) waiter(completion)
   }
 
-  #leaveInboxWithoutLock (entry: Entry): void {
-    if (entry.lockKey === undefined) return
+  /** Takes an entry out of its key's inbox; true if it was there. */
+  #leaveInboxWithoutLock (entry: Entry): boolean {
+    if (entry.lockKey === undefined) return false
     const queue = this.#inboxes.get(entry.lockKey)
-    if (queue === undefined) return
+    if (queue === undefined) return false
     const i = queue.indexOf(entry)
     if (i >= 0) queue.splice(i, 1)
     if (queue.length === 0) this.#inboxes.delete(entry.lockKey)
+    return i >= 0
   }
 
   /** Hands an exclusive key to the next invocation in its inbox. */

@@ -7,7 +7,7 @@
 //                                                       real server (checks the tolerances: it must pass)
 //
 // Observations of both targets are written to .cache/conformance/ for inspection.
-import './polyfill.js'
+import '../helpers/polyfill.js'
 import t, { type Test } from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'

@@ -1,5 +1,5 @@
 // Brings up a target (real server + SDK service, or the emulator) and runs scenarios on it.
-import './polyfill.js'
+import '../helpers/polyfill.js'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'

@@ -1,6 +1,6 @@
 // The scenarios: the same code drives the real server and the emulator. Each records what it saw
 // (HTTP answers, client results, status sequences) into an Observation; compare.ts compares them.
-import './polyfill.js'
+import '../helpers/polyfill.js'
 import * as clients from '@restatedev/restate-sdk-clients'
 import { Masker, recordInvocation, statusLabel, type HttpRecord, type Observation, type Poller } from './observe.js'
 import type { InvocationView, Target } from './target.js'

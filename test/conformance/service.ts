@@ -1,6 +1,6 @@
 // A real Restate SDK service for the conformance suite. fixture.ts describes the same handlers
 // to the emulator; keep the two in step.
-import './polyfill.js'
+import '../helpers/polyfill.js'
 import * as restate from '@restatedev/restate-sdk'
 import { createServer, type Http2Server } from 'node:http2'
 
