@@ -140,13 +140,13 @@ const dockerfile = stagesOf(parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'
 const ignored = dockerIgnore(readFileSync(join(ROOT, '.dockerignore'), 'utf8'))
 const build = dockerfile.stages.find(s => s.name === 'build') as Stage
 const runtime = dockerfile.stages.at(-1) as Stage
-const only = (stage: Stage, keyword: string): Instruction[] => stage.instructions.filter(i => i.keyword === keyword)
-const workdir = (stage: Stage): string => only(stage, 'WORKDIR').at(-1)?.args ?? '/'
+const instructionsOf = (stage: Stage, keyword: string): Instruction[] => stage.instructions.filter(i => i.keyword === keyword)
+const workdir = (stage: Stage): string => instructionsOf(stage, 'WORKDIR').at(-1)?.args ?? '/'
 const cliDefaults = resolveOptions({ argv: [], env: {}, defaults: 'cli' })
 
 /** The HEALTHCHECK's exec-form command, exactly as Docker would run it. */
 const healthcheck = (() => {
-  const [ins] = only(runtime, 'HEALTHCHECK')
+  const [ins] = instructionsOf(runtime, 'HEALTHCHECK')
   const { flags, rest } = flagsOf(ins.args)
   if (!rest.startsWith('CMD ')) throw new Error('HEALTHCHECK must use CMD')
   return { flags, command: execForm(rest.slice(4)) }
@@ -167,10 +167,10 @@ t.test('a multi-stage build on a current Node LTS slim image', async t => {
     t.ok(major >= 22 && major % 2 === 0, `Node ${major} is an LTS line`)
   }
   t.ok(Number(dockerfile.args.NODE_VERSION) >= 22, 'NODE_VERSION defaults to a current LTS')
-  const buildRuns = only(build, 'RUN').map(i => i.args)
+  const buildRuns = instructionsOf(build, 'RUN').map(i => i.args)
   t.ok(buildRuns.some(r => /^npm ci\b/.test(r)), 'build stage: npm ci')
   t.ok(buildRuns.some(r => /^npm run build\b/.test(r)), 'build stage: npm run build')
-  const runtimeRuns = only(runtime, 'RUN').map(i => i.args)
+  const runtimeRuns = instructionsOf(runtime, 'RUN').map(i => i.args)
   t.ok(runtimeRuns.some(r => /^npm ci\b.*--omit=dev/.test(r)), 'runtime stage: production dependencies only')
   t.notOk(runtimeRuns.some(r => /npm (run )?build|npm (ci|install)(?!.*--omit=dev)/.test(r)), 'runtime stage installs nothing else')
 })
@@ -178,7 +178,7 @@ t.test('a multi-stage build on a current Node LTS slim image', async t => {
 t.test('every COPY from the context exists and is not left out by .dockerignore', async t => {
   let checked = 0
   for (const stage of dockerfile.stages) {
-    for (const ins of only(stage, 'COPY')) {
+    for (const ins of instructionsOf(stage, 'COPY')) {
       const { flags, rest } = flagsOf(ins.args)
       if (flags.from !== undefined) continue
       const sources = rest.split(/\s+/).slice(0, -1)
@@ -206,7 +206,7 @@ t.test('.dockerignore keeps local state out of the context', async t => {
 t.test('COPY --from=build takes what the build stage produces', async t => {
   const buildDir = workdir(build)
   const outDir = (JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir
-  const fromBuild = only(runtime, 'COPY').map(i => flagsOf(i.args)).filter(c => c.flags.from === 'build')
+  const fromBuild = instructionsOf(runtime, 'COPY').map(i => flagsOf(i.args)).filter(c => c.flags.from === 'build')
   t.ok(fromBuild.length > 0)
   for (const { rest } of fromBuild) {
     const [source] = rest.split(/\s+/)
@@ -221,9 +221,9 @@ t.test('COPY --from=build takes what the build stage produces', async t => {
 })
 
 t.test('the image holds what the npm package holds', async t => {
-  const copied = only(runtime, 'COPY').map(i => flagsOf(i.args).rest.split(/\s+/).at(-1) as string)
+  const copied = instructionsOf(runtime, 'COPY').map(i => flagsOf(i.args).rest.split(/\s+/).at(-1) as string)
     .map(dest => posix.relative(workdir(runtime), posix.resolve(workdir(runtime), dest)))
-  const copiedSources = only(runtime, 'COPY').flatMap(i => flagsOf(i.args).rest.split(/\s+/).slice(0, -1))
+  const copiedSources = instructionsOf(runtime, 'COPY').flatMap(i => flagsOf(i.args).rest.split(/\s+/).slice(0, -1))
   t.ok(copiedSources.includes('package.json'), 'package.json (the version and "type": "module")')
   for (const entry of pkg.files.filter(f => !f.endsWith('.md'))) {
     t.ok(copied.includes(entry), `"files" entry ${entry} is copied to the runtime stage`)
@@ -236,7 +236,7 @@ t.test('the image holds what the npm package holds', async t => {
 })
 
 t.test('runs the package bin as the non-root user node', async t => {
-  const [entry] = [...only(runtime, 'ENTRYPOINT'), ...only(runtime, 'CMD')]
+  const [entry] = [...instructionsOf(runtime, 'ENTRYPOINT'), ...instructionsOf(runtime, 'CMD')]
   const command = execForm(entry.args)
   t.equal(command[0], 'node')
   t.equal(posix.normalize(command[1]), posix.normalize(Object.values(pkg.bin)[0]), 'the same file as package.json "bin"')
@@ -244,11 +244,11 @@ t.test('runs the package bin as the non-root user node', async t => {
   const version = await run(process.execPath, [command[1], '--version'])
   t.equal(version.code, 0)
   t.equal(version.stdout.trim(), (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version)
-  t.equal(only(runtime, 'USER').at(-1)?.args, 'node')
+  t.equal(instructionsOf(runtime, 'USER').at(-1)?.args, 'node')
 })
 
 t.test('EXPOSE matches the CLI default ports', async t => {
-  const exposed = only(runtime, 'EXPOSE').flatMap(i => i.args.split(/\s+/)).map(p => Number(p.replace(/\/tcp$/, ''))).sort()
+  const exposed = instructionsOf(runtime, 'EXPOSE').flatMap(i => i.args.split(/\s+/)).map(p => Number(p.replace(/\/tcp$/, ''))).sort()
   t.same(exposed, [cliDefaults.ingressPort, cliDefaults.adminPort].sort())
   t.same([cliDefaults.ingressPort, cliDefaults.adminPort], [8080, 9070], "Restate's own ports")
 })
@@ -330,7 +330,7 @@ t.test('the app waits for the emulator to be healthy', async t => {
 
 t.test('the compose configuration of the emulator is valid, and its app passes against it', async t => {
   const [name, emulator] = Object.entries(compose.services).find(([, s]) => s.build !== undefined) as [string, ComposeService]
-  const exposed = only(runtime, 'EXPOSE').flatMap(i => i.args.split(/\s+/))
+  const exposed = instructionsOf(runtime, 'EXPOSE').flatMap(i => i.args.split(/\s+/))
   for (const mapping of emulator.ports ?? []) t.ok(exposed.includes(mapping.split(':').at(-1) as string), `${name}: publishes an exposed port (${mapping})`)
 
   // The image's ENV, then compose's, with paths in the container mapped to the host.

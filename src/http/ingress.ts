@@ -5,7 +5,7 @@ import { waitForCompletion, type HttpContext } from './context.js'
 import { parseDuration } from '../core/duration.js'
 import { badRequest, EmulatorError } from '../core/errors.js'
 import { BEHAVIOR_HEADER, parseBehaviorHeader } from '../core/behavior-header.js'
-import type { Completion } from '../core/store.js'
+import type { Completion, Entry } from '../core/store.js'
 import type { FastifyReply } from 'fastify'
 import { invocationIdProblem } from '../core/engine.js'
 
@@ -42,10 +42,7 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
         params: InvocationParams,
         response: { '4xx': IngressError, '5xx': IngressError }
       }
-    }, async (request, reply) => {
-      const entry = lookup(ctx, request.params.id, 'attach')
-      return sendCompletion(reply, entry.record.id, await waitForCompletion(ctx, entry.record.id))
-    })
+    }, async (request, reply) => attach(ctx, reply, lookup(ctx, request.params.id, 'attach')))
 
     app.get('/restate/invocation/:id/output', {
       schema: {
@@ -54,13 +51,7 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
         params: InvocationParams,
         response: { '4xx': IngressError, '5xx': IngressError }
       }
-    }, async (request, reply) => {
-      const entry = lookup(ctx, request.params.id, 'output')
-      if (entry.completion === undefined) {
-        return sendIngressError(reply, 470, 'the invocation exists but has not completed yet', 'ingress')
-      }
-      return sendCompletion(reply, entry.record.id, entry.completion)
-    })
+    }, async (request, reply) => output(reply, lookup(ctx, request.params.id, 'output')))
 
     const WorkflowParams = Type.Object({ name: Type.String(), key: Type.String() })
     const workflowEntry = (name: string, key: string) => {
@@ -79,10 +70,7 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
         params: WorkflowParams,
         response: { '4xx': IngressError, '5xx': IngressError }
       }
-    }, async (request, reply) => {
-      const entry = workflowEntry(request.params.name, request.params.key)
-      return sendCompletion(reply, entry.record.id, await waitForCompletion(ctx, entry.record.id))
-    })
+    }, async (request, reply) => attach(ctx, reply, workflowEntry(request.params.name, request.params.key)))
 
     app.get('/restate/workflow/:name/:key/output', {
       schema: {
@@ -91,13 +79,7 @@ export function ingressRoutes (ctx: HttpContext): FastifyPluginAsyncTypebox {
         params: WorkflowParams,
         response: { '4xx': IngressError, '5xx': IngressError }
       }
-    }, async (request, reply) => {
-      const entry = workflowEntry(request.params.name, request.params.key)
-      if (entry.completion === undefined) {
-        return sendIngressError(reply, 470, 'the invocation exists but has not completed yet', 'ingress')
-      }
-      return sendCompletion(reply, entry.record.id, entry.completion)
-    })
+    }, async (request, reply) => output(reply, workflowEntry(request.params.name, request.params.key)))
 
     app.post('/*', {
       schema: {
@@ -211,6 +193,19 @@ function delayProblem (text: string): string {
     return 'failed to parse input in the "friendly" duration format: expected duration to start with a unit value (a decimal integer) after an optional sign, but no integer was found'
   }
   return `failed to parse input in the "friendly" duration format: '${text}' is not a duration`
+}
+
+/** Waits for the invocation to complete, then answers its result. */
+async function attach (ctx: HttpContext, reply: FastifyReply, entry: Entry): Promise<FastifyReply> {
+  return sendCompletion(reply, entry.record.id, await waitForCompletion(ctx, entry.record.id))
+}
+
+/** Answers the invocation's result, or 470 if it has not completed. */
+function output (reply: FastifyReply, entry: Entry): FastifyReply {
+  if (entry.completion === undefined) {
+    return sendIngressError(reply, 470, 'the invocation exists but has not completed yet', 'ingress')
+  }
+  return sendCompletion(reply, entry.record.id, entry.completion)
 }
 
 function sendCompletion (reply: FastifyReply, id: string, completion: Completion): FastifyReply {
