@@ -642,11 +642,7 @@ export class Engine {
     if (!completion.ok) fields.completion_failure = `[${completion.code}] ${completion.message}`
     entry.completion = completion
     this.#move(entry, 'completed', fields)
-    this.#completed.add(record.id)
-    this.#retention.set(record.id, this.clock.schedule(this.clock.now() + this.retentionMs, () => {
-      this.#retention.delete(record.id)
-      if (this.store.has(record.id)) this.#remove(entry, 'expired')
-    }, { background: true }))
+    this.#retain(entry, this.clock.now() + this.retentionMs)
     this.#releaseLock(entry)
     const waiters = entry.waiters
     entry.waiters = []
@@ -654,6 +650,16 @@ export class Engine {
   }
 
   /** Takes an entry out of its key's inbox; true if it was there. */
+  /** Keeps a completed invocation until `until` (a background timer: retention is not work). */
+  #retain (entry: Entry, until: number): void {
+    const id = entry.record.id
+    this.#completed.add(id)
+    this.#retention.set(id, this.clock.schedule(until, () => {
+      this.#retention.delete(id)
+      if (this.store.has(id)) this.#remove(entry, 'expired')
+    }, { background: true }))
+  }
+
   #leaveInboxWithoutLock (entry: Entry): boolean {
     if (entry.lockKey === undefined) return false
     const queue = this.#inboxes.get(entry.lockKey)
@@ -819,13 +825,9 @@ export class Engine {
     switch (record.status) {
       case 'completed': {
         entry.completion = internals.completion ?? completionOf(record)
-        this.#completed.add(record.id)
         const completedAt = Date.parse(record.completed_at ?? record.modified_at ?? iso(now))
         const expires = (internals.asGiven === true ? Math.max(now, completedAt) : completedAt) + this.retentionMs
-        this.#retention.set(record.id, this.clock.schedule(Math.max(now, expires), () => {
-          this.#retention.delete(record.id)
-          if (this.store.has(record.id)) this.#remove(entry, 'expired')
-        }, { background: true }))
+        this.#retain(entry, Math.max(now, expires))
         return
       }
       case 'pending': {
