@@ -189,3 +189,23 @@ t.test('admin bodies: empty JSON is no body; bad JSON is a 400 naming the proble
   t.equal(bad.statusCode, 400)
   t.match(bad.json(), { message: /body is not valid JSON/, restate_code: null })
 })
+
+t.test('the OpenAPI document lists every route with its tag, and Swagger UI serves it', async t => {
+  const emu = await manualEmulator(t)
+  const res = await emu.injectAdmin('/docs/json')
+  t.equal(res.statusCode, 200)
+  const doc = res.json()
+  t.match(doc, { openapi: /^3\./, info: { title: 'restate-emulator admin API' } })
+  const operations = Object.entries(doc.paths as Record<string, Record<string, { tags?: string[] }>>)
+    .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, tags: op.tags ?? [] })))
+  for (const path of ['/invocations', '/invocations/{id}/cancel', '/services', '/_emulator/clock/advance', '/_emulator/faults', '/_emulator/events', '/_emulator/snapshot']) {
+    t.ok(operations.some(o => o.path === path), `${path} is documented`)
+  }
+  const control = operations.filter(o => o.path.startsWith('/_emulator'))
+  t.ok(control.length >= 15)
+  t.same(control.filter(o => !o.tags.includes('emulator')).map(o => `${o.method} ${o.path}`), [], 'every control route is tagged emulator')
+  t.same(operations.filter(o => o.path.startsWith('/v')), [], 'versioned aliases are not listed twice')
+  const ui = await emu.injectAdmin('/docs/')
+  t.equal(ui.statusCode, 200)
+  t.match(ui.headers['content-type'], /text\/html/)
+})
