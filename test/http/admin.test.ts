@@ -204,7 +204,7 @@ t.test('the OpenAPI document lists every route with its tag, and Swagger UI serv
   const control = operations.filter(o => o.path.startsWith('/_emulator'))
   t.ok(control.length >= 15)
   t.same(control.filter(o => !o.tags.includes('emulator')).map(o => `${o.method} ${o.path}`), [], 'every control route is tagged emulator')
-  t.same(operations.filter(o => o.path.startsWith('/v')), [], 'versioned aliases are not listed twice')
+  t.same(operations.filter(o => /^\/v\d\//.test(o.path)), [], 'versioned aliases are not listed twice')
   const ui = await emu.injectAdmin('/docs/')
   t.equal(ui.statusCode, 200)
   t.match(ui.headers['content-type'], /text\/html/)
