@@ -9,6 +9,7 @@ import type { HttpContext } from './http/context.js'
 import { adminErrors, ingressErrors } from './http/errors.js'
 import { ingressRoutes } from './http/ingress.js'
 import { adminRoutes } from './http/admin.js'
+import { queryRoutes } from './http/query.js'
 import { controlRoutes } from './http/control.js'
 import { eventRoutes } from './http/events.js'
 import { uiRoutes } from './http/ui.js'
@@ -93,6 +94,7 @@ export async function buildApps (options: AppOptions): Promise<Apps> {
   await admin.register(swaggerUi, { routePrefix: '/docs' })
   if (options.adminToken !== undefined) admin.addHook('onRequest', authHook(options.adminToken))
   await admin.register(adminRoutes(ctx))
+  await admin.register(queryRoutes(ctx))
   await admin.register(controlRoutes(ctx), { prefix: '/_emulator' })
   await admin.register(eventRoutes(ctx), { prefix: '/_emulator' })
   await admin.register(uiRoutes(ctx))

@@ -65,8 +65,8 @@ class Run {
     return await this.http(this.t.ingressUrl, label, method, path, body, headers)
   }
 
-  async adm (label: string, method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {
-    return await this.http(this.t.adminUrl, label, method, path, body)
+  async adm (label: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number, json: any }> {
+    return await this.http(this.t.adminUrl, label, method, path, body, headers)
   }
 
   /** Tracks the invocations an answer announces (send: invocationId; restart-as-new: new_invocation_id). */
@@ -548,6 +548,28 @@ export const scenarios: Scenario[] = [
       await r.adm('unknownService', 'GET', '/services/Nope')
       await r.adm('version', 'GET', '/version')
       r.reshape('version', b => ({ version: b?.version, min_admin_api_version: b?.min_admin_api_version, max_admin_api_version: b?.max_admin_api_version }))
+    })
+  },
+  {
+    name: 'sql-rows',
+    about: 'POST /query: SELECT columns FROM sys_invocation WHERE id IN (…) of a completed, a failed and a scheduled invocation; COUNT(*)',
+    run: t => scenario(t, async r => {
+      const ok = await r.send('sendOk', '/Greeter/greet/send', 'sql')
+      const failed = await r.send('sendTerminal', '/Flaky/terminal/send', null)
+      const later = await r.send('sendLater', '/Greeter/greet/send?delay=30s', 'later')
+      await r.waitFor(ok, 'completed', completed, 5000)
+      await r.waitFor(failed, 'completed', completed, 5000)
+      await r.waitStatus(later, 'pending', 5000)
+      const ids = [ok, failed, later].map(id => `'${id}'`).join(', ')
+      const json = { accept: 'application/json' }
+      await r.adm('rows', 'POST', '/query', {
+        query: 'SELECT id, target, target_service_name, target_service_key, target_handler_name, target_service_ty, invoked_by, ' +
+          `status, completion_result, completion_failure, created_at FROM sys_invocation WHERE id IN (${ids}) ORDER BY created_at`
+      }, json)
+      // Rows in a stable order (their masked ids), whatever the creation times.
+      r.reshape('rows', b => ({ rows: [...(b?.rows ?? [])].sort((x: any, y: any) => String(x.id).localeCompare(String(y.id))) }))
+      await r.adm('count', 'POST', '/query', { query: `SELECT COUNT(*) FROM sys_invocation WHERE id IN (${ids}) AND status = 'completed'` }, json)
+      await r.adm('cancelLater', 'PATCH', `/invocations/${later}/cancel`)
     })
   },
   {

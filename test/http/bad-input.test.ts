@@ -24,7 +24,7 @@ t.test('no input makes a route answer 5xx', { timeout: 180_000 }, async t => {
   let requests = 0
   const check = async (port: 'ingress' | 'admin', method: string, url: string, payload?: string, headers: Record<string, string> = {}): Promise<void> => {
     const inject = port === 'ingress' ? emu.injectIngress : emu.injectAdmin
-    const res = await inject({ method: method as 'GET', url, payload, headers: { 'content-type': 'application/json', ...headers } })
+    const res = await inject({ method: method as 'GET', url, payload, headers: { 'content-type': 'application/json', accept: 'application/json', ...headers } })
     requests++
     if (res.statusCode >= 500 && res.statusCode !== 503) failures.push(`${res.statusCode} ${method} ${url.slice(0, 80)} ${(payload ?? '').slice(0, 60)}: ${res.body.slice(0, 120)}`)
     if (res.statusCode >= 400) t.notMatch(res.body, /\n\s+at /, 'no stack trace in an error body')
@@ -47,9 +47,11 @@ t.test('no input makes a route answer 5xx', { timeout: 180_000 }, async t => {
     await check('admin', 'GET', `/v9/${e}`)
     await check('admin', 'POST', `/_emulator/invocations/${e}/transition`, '{"to":"completed"}')
     await check('admin', 'DELETE', `/_emulator/faults/${e}`)
+    await check('admin', 'POST', '/query', JSON.stringify({ query: `SELECT * FROM sys_invocation WHERE id = '${w}' OR status IN (${w}) ORDER BY ${w} LIMIT ${w}` }))
+    await check('admin', 'POST', '/query', JSON.stringify({ query: w }))
   }
   for (const body of BODIES) {
-    for (const [method, url] of [['POST', '/_emulator/clock/advance'], ['POST', '/_emulator/faults'], ['PUT', '/_emulator/fixture'], ['POST', '/_emulator/invocations'], ['PUT', '/_emulator/snapshot'], ['POST', '/_emulator/traffic']]) {
+    for (const [method, url] of [['POST', '/_emulator/clock/advance'], ['POST', '/_emulator/faults'], ['PUT', '/_emulator/fixture'], ['POST', '/_emulator/invocations'], ['PUT', '/_emulator/snapshot'], ['POST', '/_emulator/traffic'], ['POST', '/query']]) {
       await check('admin', method, url, body)
     }
     await check('ingress', 'POST', '/Greeter/greet/send', body)
