@@ -140,6 +140,8 @@ class Parser {
   #i = 0
   #depth = 0
   #conditions = 0
+  /** Table qualifiers used in column references (`inv.id`), checked once the FROM is known. */
+  #qualifiers: Array<{ name: string, token: Token }> = []
 
   constructor (text: string) {
     this.#tokens = tokenize(text)
@@ -201,6 +203,15 @@ class Parser {
     throw this.#unexpected(`expected ${what}`)
   }
 
+  /** A column reference: `col` or `qualifier.col`, where the qualifier is the table or its alias. */
+  #column (what: string): string {
+    const token = this.#peek
+    const first = this.#identifier(what)
+    if (!this.#acceptSymbol('.')) return first
+    this.#qualifiers.push({ name: first, token })
+    return this.#identifier(`a column name after ${first}.`)
+  }
+
   parse (): Query {
     this.#expectWord('SELECT', 'SELECT')
     if (this.#isWord('DISTINCT')) throw this.#unexpected('')
@@ -208,13 +219,16 @@ class Parser {
     this.#expectWord('FROM', 'FROM')
     let table = this.#identifier('a table name')
     if (this.#acceptSymbol('.')) table = `${table}.${this.#identifier('a table name')}`
+    const names = new Set([table, table.split('.').pop() as string])
+    this.#acceptWord('AS')
+    if (this.#peek.kind === 'word' && !RESERVED.has(this.#peek.upper)) names.add(this.#identifier('an alias for the table'))
     if (this.#isSymbol(',') || this.#isWord('JOIN')) throw new SqlError(`joins are not supported by the emulator's SQL subset (at ${this.#describe(this.#peek)}); ${SUBSET}`)
     const query: Query = { projection, table, orderBy: [], offset: 0 }
     if (this.#acceptWord('WHERE')) query.where = this.#or()
     if (this.#acceptWord('ORDER')) {
       this.#expectWord('BY', 'BY after ORDER')
       do {
-        const column = this.#identifier('a column name after ORDER BY')
+        const column = this.#column('a column name after ORDER BY')
         let descending = false
         if (this.#acceptWord('DESC')) descending = true
         else this.#acceptWord('ASC')
@@ -230,6 +244,9 @@ class Parser {
     }
     this.#acceptSymbol(';')
     if (this.#peek.kind !== 'end') throw this.#unexpected('expected the end of the query')
+    for (const { name, token } of this.#qualifiers) {
+      if (!names.has(name)) throw new SqlError(`unknown table or alias '${name}' (at position ${token.pos + 1}); the query reads ${[...names].join(' / ')}`)
+    }
     return query
   }
 
@@ -250,13 +267,16 @@ class Parser {
       if (token.kind === 'word' && this.#isSymbol('(', this.#tokens[this.#i + 1])) {
         if (token.upper !== 'COUNT') throw new SqlError(`function ${token.text}() (at position ${token.pos + 1}) is not supported; only COUNT(*) is`)
         this.#i += 2
-        if (!this.#acceptSymbol('*')) throw this.#unexpected('only COUNT(*) is supported: expected *')
+        // COUNT(1) counts rows too; DataFusion names that column count(Int64(1)).
+        const one = this.#peek.kind === 'number' && this.#peek.value === 1
+        if (one) this.#i++
+        else if (!this.#acceptSymbol('*')) throw this.#unexpected('only COUNT(*) and COUNT(1) are supported: expected * or 1')
         this.#expectSymbol(')', ')')
-        count = { name: this.#alias() ?? 'count(*)' }
+        count = { name: this.#alias() ?? (one ? 'count(Int64(1))' : 'count(*)') }
         continue
       }
       if (this.#isSymbol('*')) throw this.#unexpected('* cannot be combined with other columns')
-      const column = this.#identifier('a column name, * or COUNT(*)')
+      const column = this.#column('a column name, * or COUNT(*)')
       columns.push({ column, name: this.#alias() ?? column })
     } while (this.#acceptSymbol(','))
     if (count !== undefined) {
@@ -304,7 +324,7 @@ class Parser {
   }
 
   #condition (): Condition {
-    const column = this.#identifier('a column name in the condition')
+    const column = this.#column('a column name in the condition')
     const token = this.#peek
     if (token.kind === 'symbol' && ['=', '!=', '<>', '<', '<=', '>', '>='].includes(token.text)) {
       this.#i++

@@ -100,7 +100,7 @@ t.test('errors name the unsupported or unknown part', async t => {
     ['SELECT id FROM sys_invocation a JOIN sys_invocation b', /expected the end of the query, found 'a'|JOIN/],
     ['SELECT id FROM sys_invocation, other', /joins are not supported/],
     ['SELECT max(n) FROM sys_invocation', /function max\(\) .* is not supported; only COUNT\(\*\) is/],
-    ['SELECT COUNT(id) FROM sys_invocation', /only COUNT\(\*\) is supported/],
+    ['SELECT COUNT(id) FROM sys_invocation', /only COUNT\(\*\) and COUNT\(1\) are supported/],
     ['SELECT id FROM sys_invocation WHERE n BETWEEN 1 AND 2', /BETWEEN .* is not supported/],
     ['SELECT id FROM sys_invocation WHERE key = NULL', /write key IS NULL/],
     ["SELECT id FROM sys_invocation WHERE n = 'abc'", /'abc' is not a number/],
@@ -135,4 +135,25 @@ t.test('hostile queries are refused before they exhaust the stack', async t => {
   t.throws(() => parseQuery(where(Array(MAX_CONDITIONS + 1).fill("id = 'x'").join(' OR '))), new SqlError(`the WHERE clause has more than ${MAX_CONDITIONS} conditions`))
   t.ok(parseQuery(where(`${'('.repeat(MAX_NESTING)}id = 'x'${')'.repeat(MAX_NESTING)}`)), 'the limit itself is fine')
   t.ok(parseQuery(where(Array(MAX_CONDITIONS).fill("id = 'x'").join(' OR '))), 'so is the largest WHERE')
+})
+
+t.test('the restate CLI\'s own forms: a table alias, qualified columns, COUNT(1)', async t => {
+  const rows: SqlRow[] = [
+    { id: 'a', status: 'running', created_at: '2026-01-01T00:00:01.000Z' },
+    { id: 'b', status: 'completed', created_at: '2026-01-01T00:00:02.000Z' },
+    { id: 'c', status: 'backing-off', created_at: '2026-01-01T00:00:03.000Z' }
+  ]
+  const table: SqlTable = { name: 'sys_invocation', columns: [['id', 'string'], ['status', 'string'], ['created_at', 'timestamp']] }
+  // As restate-cli 1.7.12 sends them for `restate invocations list` / `describe`.
+  t.same(runQuery(`SELECT
+            id
+        FROM sys_invocation inv
+        WHERE status != 'completed'
+        ORDER BY inv.created_at DESC, inv.id
+        LIMIT 100`, table, rows), [{ id: 'c' }, { id: 'a' }])
+  t.same(runQuery("SELECT id FROM sys_invocation inv WHERE inv.id = 'b' LIMIT 1", table, rows), [{ id: 'b' }])
+  t.same(runQuery('SELECT COUNT(1) FROM sys_invocation AS i WHERE i.status <> \'completed\'', table, rows), [{ 'count(Int64(1))': 2 }])
+  t.same(runQuery('SELECT sys_invocation.id FROM sys_invocation WHERE sys_invocation.id = \'a\'', table, rows), [{ id: 'a' }])
+  t.throws(() => runQuery('SELECT x.id FROM sys_invocation inv', table, rows), /unknown table or alias 'x'/)
+  t.throws(() => runQuery('SELECT COUNT(2) FROM sys_invocation', table, rows), /only COUNT\(\*\) and COUNT\(1\)/)
 })
