@@ -242,11 +242,14 @@ async function waitFor (core: EmulatorCore, id: string, status: Status, options:
   const entry = engine.get(id)
   if (entry === undefined) throw new Error(`waitFor: no invocation '${id}'`)
   if (entry.record.status === status) return structuredClone(entry.record)
+  const timeoutMs = options.timeoutMs ?? 30_000
   const seen: { reached?: Invocation, gone: boolean } = { gone: false }
+  let settle: (() => void) | undefined
   const off = engine.on(event => {
     if (event.invocation.id !== id || seen.reached !== undefined) return
     if (event.type === 'purged') seen.gone = true
     else if (event.invocation.status === status) seen.reached = structuredClone(event.invocation)
+    if (seen.reached !== undefined || seen.gone) settle?.()
   })
   try {
     const clock = core.clock
@@ -258,14 +261,13 @@ async function waitFor (core: EmulatorCore, id: string, status: Status, options:
         await Promise.resolve()
       }
     } else {
-      const timeoutMs = options.timeoutMs ?? 30_000
-      const started = Date.now()
-      while (seen.reached === undefined && !seen.gone && Date.now() - started < timeoutMs) {
-        await new Promise<void>(resolve => {
-          const stop = engine.on(event => { if (event.invocation.id === id) { stop(); clearTimeout(t); resolve() } })
-          const t = setTimeout(() => { stop(); resolve() }, timeoutMs - (Date.now() - started))
-        })
-      }
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, timeoutMs)
+        settle = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
     }
   } finally {
     off()
@@ -273,6 +275,6 @@ async function waitFor (core: EmulatorCore, id: string, status: Status, options:
   if (seen.reached !== undefined) return seen.reached
   const current = engine.get(id)?.record
   const where = current === undefined ? 'it was removed' : `it is '${current.status}' at ${iso(core.clock.now())}`
-  const why = core.clock.mode === 'manual' ? 'and nothing is left to run' : `after ${options.timeoutMs ?? 30_000} ms`
+  const why = core.clock.mode === 'manual' ? 'and nothing is left to run' : `after ${timeoutMs} ms`
   throw new Error(`waitFor: invocation '${id}' never reached '${status}': ${where} ${why}`)
 }
